@@ -1,0 +1,169 @@
+//! Blocks. The layout is Civitas's own; what clients see of it (ids with the block number in
+//! the first four bytes, TAPOS prefixes, header fields in `get_block`) is Antelope-shaped.
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::Extension;
+use crate::checksum::{merkle_root, sha256, sha256_concat, Checksum256};
+use crate::codec::Pack;
+use crate::crypto::{CryptoError, PrivateKey, PublicKey, Signature};
+use crate::name::Name;
+use crate::transaction::PackedTransaction;
+
+/// The finality vote a producer casts by producing a block (see `docs/consensus.md`): it
+/// votes for every block of its own chain at heights `first_num..=block_num`, with the
+/// justified block at height `source_num` as the vote's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vote {
+    /// Height of the justified source block (an ancestor on the same chain).
+    pub source_num: u32,
+    /// Lowest height the vote covers; it always reaches up to the block itself.
+    pub first_num: u32,
+}
+
+crate::packable_struct!(Vote { source_num, first_num });
+
+/// The signed part of a block header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// Id of the parent block.
+    pub previous: Checksum256,
+    /// Height of this block (parent + 1; the genesis block is 1).
+    pub block_num: u32,
+    /// Slot number counted from the genesis time in block intervals.
+    pub slot: u64,
+    /// The producer scheduled for `slot`.
+    pub producer: Name,
+    /// Version of the active producer schedule this block was produced under.
+    pub schedule_version: u32,
+    /// The producer's finality vote, if it casts one.
+    pub vote: Option<Vote>,
+    /// Merkle root of the block's packed transactions.
+    pub transaction_mroot: Checksum256,
+    /// State commitment after applying this block.
+    pub state_root: Checksum256,
+    /// Extensions (reserved: explicit approvals, protocol feature activations).
+    pub header_extensions: Vec<Extension>,
+}
+
+crate::packable_struct!(BlockHeader {
+    previous,
+    block_num,
+    slot,
+    producer,
+    schedule_version,
+    vote,
+    transaction_mroot,
+    state_root,
+    header_extensions
+});
+
+/// The block number carried in the first four bytes of a block id (big-endian).
+pub fn num_from_id(id: &Checksum256) -> u32 {
+    u32::from_be_bytes([id.0[0], id.0[1], id.0[2], id.0[3]])
+}
+
+impl BlockHeader {
+    /// The block id: SHA-256 of the packed header with the first four bytes replaced by the
+    /// big-endian block number, as Antelope does.
+    pub fn id(&self) -> Checksum256 {
+        let mut id = sha256(&self.packed());
+        id.0[..4].copy_from_slice(&self.block_num.to_be_bytes());
+        id
+    }
+
+    /// What the producer signs: `sha256(chain_id ‖ id)`.
+    pub fn signing_digest(&self, chain_id: &Checksum256) -> Checksum256 {
+        sha256_concat(&[&chain_id.0, &self.id().0])
+    }
+}
+
+/// A block: header, producer signature, transactions and extensions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedBlock {
+    /// The header.
+    pub header: BlockHeader,
+    /// The producer's signature over [`BlockHeader::signing_digest`].
+    pub producer_signature: Signature,
+    /// The transactions, applied in order.
+    pub transactions: Vec<PackedTransaction>,
+    /// Extensions of the body (reserved).
+    pub block_extensions: Vec<Extension>,
+}
+
+crate::packable_struct!(SignedBlock {
+    header,
+    producer_signature,
+    transactions,
+    block_extensions
+});
+
+/// Merkle root of a block's transactions: leaves are SHA-256 of each packed transaction
+/// (signatures included, so the producer's signature fixes them too).
+pub fn transaction_mroot(trxs: &[PackedTransaction]) -> Checksum256 {
+    merkle_root(trxs.iter().map(|t| sha256(&t.packed())).collect())
+}
+
+impl SignedBlock {
+    /// The block id.
+    pub fn id(&self) -> Checksum256 {
+        self.header.id()
+    }
+
+    /// The block number.
+    pub fn block_num(&self) -> u32 {
+        self.header.block_num
+    }
+
+    /// Signs `header` and assembles the block.
+    pub fn sign(
+        header: BlockHeader,
+        transactions: Vec<PackedTransaction>,
+        chain_id: &Checksum256,
+        key: &PrivateKey,
+    ) -> SignedBlock {
+        let producer_signature = key.sign(&header.signing_digest(chain_id));
+        SignedBlock {
+            header,
+            producer_signature,
+            transactions,
+            block_extensions: vec![],
+        }
+    }
+
+    /// The key that signed the block.
+    pub fn signer(&self, chain_id: &Checksum256) -> Result<PublicKey, CryptoError> {
+        self.producer_signature.recover(&self.header.signing_digest(chain_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Unpack;
+
+    #[test]
+    fn id_embeds_number_and_signature_recovers() {
+        let key = PrivateKey::from_seed("bp");
+        let header = BlockHeader {
+            previous: Checksum256::ZERO,
+            block_num: 0x0102_0304,
+            slot: 7,
+            producer: Name::constant("bp1"),
+            schedule_version: 1,
+            vote: Some(Vote {
+                source_num: 1,
+                first_num: 2,
+            }),
+            transaction_mroot: transaction_mroot(&[]),
+            state_root: Checksum256::ZERO,
+            header_extensions: vec![],
+        };
+        let chain = sha256(b"c");
+        let b = SignedBlock::sign(header, vec![], &chain, &key);
+        assert_eq!(&b.id().0[..4], &[1, 2, 3, 4]);
+        assert_eq!(num_from_id(&b.id()), 0x0102_0304);
+        assert_eq!(b.signer(&chain).unwrap(), key.public_key());
+        assert_eq!(SignedBlock::unpack_exact(&b.packed()).unwrap(), b);
+    }
+}

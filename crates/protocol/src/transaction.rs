@@ -1,0 +1,442 @@
+//! Transactions: the Antelope layout, ids, signing digests and packed (optionally zlib) form.
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::{Action, Extension};
+use crate::checksum::{sha256, sha256_concat, Bytes, Checksum256};
+use crate::codec::{Pack, Reader, Unpack, VarUint32};
+use crate::crypto::{CryptoError, PrivateKey, PublicKey, Signature};
+use crate::error::CodecError;
+use crate::time::TimePointSec;
+
+/// An unsigned transaction in Antelope field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Last second at which the transaction may be included.
+    pub expiration: TimePointSec,
+    /// Low 16 bits of the reference block's number (TAPOS).
+    pub ref_block_num: u16,
+    /// Bytes 8..12 of the reference block id, little-endian (TAPOS).
+    pub ref_block_prefix: u32,
+    /// Upper limit on network usage in 8-byte words (0 = none).
+    #[serde(default, with = "varuint_json")]
+    pub max_net_usage_words: VarUint32,
+    /// Upper limit on CPU in milliseconds (0 = none).
+    #[serde(default)]
+    pub max_cpu_usage_ms: u8,
+    /// Delay before execution; Civitas requires 0 (no deferred transactions).
+    #[serde(default, with = "varuint_json")]
+    pub delay_sec: VarUint32,
+    /// Context-free actions; Civitas requires none.
+    #[serde(default)]
+    pub context_free_actions: Vec<Action>,
+    /// The actions, executed in order, all or nothing.
+    pub actions: Vec<Action>,
+    /// Extensions; Civitas requires none.
+    #[serde(default)]
+    pub transaction_extensions: Vec<Extension>,
+}
+
+crate::packable_struct!(Transaction {
+    expiration,
+    ref_block_num,
+    ref_block_prefix,
+    max_net_usage_words,
+    max_cpu_usage_ms,
+    delay_sec,
+    context_free_actions,
+    actions,
+    transaction_extensions
+});
+
+mod varuint_json {
+    use crate::codec::VarUint32;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &VarUint32, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(v.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VarUint32, D::Error> {
+        Ok(VarUint32(u32::deserialize(d)?))
+    }
+}
+
+/// The TAPOS fields that refer to a block id.
+pub fn tapos_of(block_id: &Checksum256) -> (u16, u32) {
+    let num = u32::from_be_bytes([block_id.0[0], block_id.0[1], block_id.0[2], block_id.0[3]]);
+    let prefix = u32::from_le_bytes([block_id.0[8], block_id.0[9], block_id.0[10], block_id.0[11]]);
+    (num as u16, prefix)
+}
+
+impl Transaction {
+    /// The transaction id: SHA-256 of the packed transaction.
+    pub fn id(&self) -> Checksum256 {
+        sha256(&self.packed())
+    }
+
+    /// The digest signers sign: `sha256(chain_id ‖ packed_trx ‖ cfd_hash)` where `cfd_hash` is
+    /// 32 zero bytes when there is no context-free data.
+    pub fn signing_digest(&self, chain_id: &Checksum256, context_free_data: &[Bytes]) -> Checksum256 {
+        signing_digest_raw(chain_id, &self.packed(), context_free_data)
+    }
+
+    /// Signs with each key and packs the result without compression.
+    pub fn sign(&self, chain_id: &Checksum256, keys: &[&PrivateKey]) -> PackedTransaction {
+        let packed = self.packed();
+        let digest = signing_digest_raw(chain_id, &packed, &[]);
+        PackedTransaction {
+            signatures: keys.iter().map(|k| k.sign(&digest)).collect(),
+            compression: Compression::None,
+            packed_context_free_data: Bytes(Vec::new()),
+            packed_trx: Bytes(packed),
+        }
+    }
+}
+
+/// The signing digest over already packed transaction bytes.
+pub fn signing_digest_raw(chain_id: &Checksum256, packed_trx: &[u8], context_free_data: &[Bytes]) -> Checksum256 {
+    let cfd_hash = if context_free_data.is_empty() {
+        Checksum256::ZERO
+    } else {
+        sha256(&context_free_data.to_vec().packed())
+    };
+    sha256_concat(&[&chain_id.0, packed_trx, &cfd_hash.0])
+}
+
+/// How `packed_trx` and `packed_context_free_data` are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Plain bytes.
+    #[default]
+    None,
+    /// An RFC 1950 zlib stream.
+    Zlib,
+}
+
+impl Pack for Compression {
+    fn pack(&self, out: &mut Vec<u8>) {
+        out.push(match self {
+            Compression::None => 0,
+            Compression::Zlib => 1,
+        });
+    }
+}
+
+impl Unpack for Compression {
+    fn unpack(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        match r.u8()? {
+            0 => Ok(Compression::None),
+            1 => Ok(Compression::Zlib),
+            b => Err(CodecError::invalid("compression", format!("unknown compression {b}"))),
+        }
+    }
+}
+
+impl Serialize for Compression {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Compression::None => "none",
+            Compression::Zlib => "zlib",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Compression {
+    /// Accepts `0`/`1` (eosjs, Wharfkit) and `"none"`/`"zlib"` (nodeos).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        match &v {
+            serde_json::Value::Number(n) if n.as_u64() == Some(0) => Ok(Compression::None),
+            serde_json::Value::Number(n) if n.as_u64() == Some(1) => Ok(Compression::Zlib),
+            serde_json::Value::String(s) if s == "none" || s == "0" => Ok(Compression::None),
+            serde_json::Value::String(s) if s == "zlib" || s == "1" => Ok(Compression::Zlib),
+            serde_json::Value::Null => Ok(Compression::None),
+            _ => Err(serde::de::Error::custom(format!("unknown transaction compression {v}"))),
+        }
+    }
+}
+
+/// A signed transaction as carried in blocks and pushed by clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackedTransaction {
+    /// Signatures over the signing digest.
+    pub signatures: Vec<Signature>,
+    /// Compression of the two byte fields below.
+    #[serde(default)]
+    pub compression: Compression,
+    /// The packed `bytes[]` of context-free data (possibly empty or compressed).
+    #[serde(default)]
+    pub packed_context_free_data: Bytes,
+    /// The packed transaction (possibly compressed).
+    pub packed_trx: Bytes,
+}
+
+crate::packable_struct!(PackedTransaction {
+    signatures,
+    compression,
+    packed_context_free_data,
+    packed_trx
+});
+
+/// Why a packed transaction could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnpackError {
+    /// The zlib stream is corrupt.
+    #[error("transaction decompression failed: {0}")]
+    Decompression(String),
+    /// Inflating would exceed the size limit.
+    #[error("decompressed transaction exceeds {0} bytes")]
+    TooLarge(usize),
+    /// The bytes are not a transaction.
+    #[error("invalid packed transaction: {0}")]
+    Codec(#[from] CodecError),
+}
+
+fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, UnpackError> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::ZlibDecoder::new(data).take(limit as u64 + 1);
+    dec.read_to_end(&mut out)
+        .map_err(|e| UnpackError::Decompression(e.to_string()))?;
+    if out.len() > limit {
+        return Err(UnpackError::TooLarge(limit));
+    }
+    Ok(out)
+}
+
+impl PackedTransaction {
+    /// The uncompressed transaction bytes, inflating at most `limit` bytes.
+    pub fn raw_trx(&self, limit: usize) -> Result<Vec<u8>, UnpackError> {
+        match self.compression {
+            Compression::None if self.packed_trx.0.len() > limit => Err(UnpackError::TooLarge(limit)),
+            Compression::None => Ok(self.packed_trx.0.clone()),
+            Compression::Zlib => inflate(&self.packed_trx.0, limit),
+        }
+    }
+
+    /// The context-free data entries; an empty field and an empty vector both mean none.
+    pub fn context_free_data(&self, limit: usize) -> Result<Vec<Bytes>, UnpackError> {
+        let raw = match self.compression {
+            Compression::None => self.packed_context_free_data.0.clone(),
+            Compression::Zlib if self.packed_context_free_data.0.is_empty() => Vec::new(),
+            Compression::Zlib => inflate(&self.packed_context_free_data.0, limit)?,
+        };
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(Vec::<Bytes>::unpack_exact(&raw)?)
+    }
+
+    /// Decodes the transaction; returns it with its uncompressed bytes.
+    pub fn unpack_trx(&self, limit: usize) -> Result<(Transaction, Vec<u8>), UnpackError> {
+        let raw = self.raw_trx(limit)?;
+        let trx = Transaction::unpack_exact(&raw)?;
+        Ok((trx, raw))
+    }
+
+    /// A packed copy with the given compression.
+    pub fn with_compression(&self, compression: Compression, limit: usize) -> Result<PackedTransaction, UnpackError> {
+        let raw = self.raw_trx(limit)?;
+        let cfd = self.context_free_data(limit)?;
+        let cfd_raw = if cfd.is_empty() { Vec::new() } else { cfd.packed() };
+        let (trx_bytes, cfd_bytes) = match compression {
+            Compression::None => (raw, cfd_raw),
+            Compression::Zlib => (deflate(&raw), deflate(&cfd_raw)),
+        };
+        Ok(PackedTransaction {
+            signatures: self.signatures.clone(),
+            compression,
+            packed_context_free_data: Bytes(cfd_bytes),
+            packed_trx: Bytes(trx_bytes),
+        })
+    }
+}
+
+/// zlib-compresses `data`.
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+/// A transaction whose signatures have been checked and signers recovered, ready to apply
+/// without further cryptography.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedTransaction {
+    /// The transaction id.
+    pub id: Checksum256,
+    /// The decoded transaction.
+    pub trx: Transaction,
+    /// The packed form as received (kept for blocks).
+    pub packed: PackedTransaction,
+    /// The keys recovered from the signatures, in signature order.
+    pub signers: Vec<PublicKey>,
+    /// Size of the uncompressed transaction in bytes.
+    pub size: usize,
+}
+
+/// Why a transaction failed verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The packed form could not be opened.
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    /// A signature is invalid.
+    #[error("signature {index}: {error}")]
+    Signature {
+        /// Position of the bad signature.
+        index: usize,
+        /// What is wrong.
+        error: CryptoError,
+    },
+    /// Two signatures recover the same key.
+    #[error("duplicate signature from key {0}")]
+    DuplicateSignature(PublicKey),
+    /// More signatures than allowed.
+    #[error("too many signatures ({0})")]
+    TooManySignatures(usize),
+}
+
+/// The most signatures one transaction may carry.
+pub const MAX_SIGNATURES: usize = 32;
+
+impl VerifiedTransaction {
+    /// Opens `packed`, checks its signatures and recovers the signers. This is the only place
+    /// where transaction signatures are checked.
+    pub fn verify(
+        chain_id: &Checksum256,
+        packed: PackedTransaction,
+        limit: usize,
+    ) -> Result<VerifiedTransaction, VerifyError> {
+        if packed.signatures.len() > MAX_SIGNATURES {
+            return Err(VerifyError::TooManySignatures(packed.signatures.len()));
+        }
+        let (trx, raw) = packed.unpack_trx(limit)?;
+        let cfd = packed.context_free_data(limit)?;
+        let digest = signing_digest_raw(chain_id, &raw, &cfd);
+        let mut signers = Vec::with_capacity(packed.signatures.len());
+        for (index, s) in packed.signatures.iter().enumerate() {
+            let key = s
+                .recover(&digest)
+                .map_err(|error| VerifyError::Signature { index, error })?;
+            if signers.contains(&key) {
+                return Err(VerifyError::DuplicateSignature(key));
+            }
+            signers.push(key);
+        }
+        Ok(VerifiedTransaction {
+            id: sha256(&raw),
+            size: raw.len(),
+            trx,
+            packed,
+            signers,
+        })
+    }
+
+    /// Wraps a transaction whose signers are already known (trusted callers: block replay
+    /// from our own log, benchmarks of state application).
+    pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
+        let raw = trx.packed();
+        VerifiedTransaction {
+            id: sha256(&raw),
+            size: raw.len(),
+            trx,
+            packed,
+            signers,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::PermissionLevel;
+    use crate::name::Name;
+
+    fn transfer_trx() -> Transaction {
+        // The eosjs transfer from client-surface.md §4.2.
+        let data = hex::decode("0000000000855c340000000000000e3d102700000000000004454f5300000000026869").unwrap();
+        Transaction {
+            expiration: TimePointSec(0x6592_009e),
+            ref_block_num: 7200,
+            ref_block_prefix: 3_790_594_777,
+            max_net_usage_words: VarUint32(0),
+            max_cpu_usage_ms: 0,
+            delay_sec: VarUint32(0),
+            context_free_actions: vec![],
+            actions: vec![Action {
+                account: Name::constant("eosio.token"),
+                name: Name::constant("transfer"),
+                authorization: vec![PermissionLevel::new(Name::constant("alice"), Name::constant("active"))],
+                data: Bytes(data),
+            }],
+            transaction_extensions: vec![],
+        }
+    }
+
+    #[test]
+    fn packs_like_eosjs() {
+        let expected = "9e009265201cd9e2efe1000000000100a6823403ea3055000000572d3ccdcd010000000000855c3400000000a8ed3232230000000000855c340000000000000e3d102700000000000004454f530000000002686900";
+        assert_eq!(hex::encode(transfer_trx().packed()), expected);
+        assert_eq!(
+            Transaction::unpack_exact(&hex::decode(expected).unwrap()).unwrap(),
+            transfer_trx()
+        );
+    }
+
+    #[test]
+    fn tapos_from_block_id() {
+        let id: Checksum256 = "00001c200406b202d9e2efe1000000000000000000000000000000000000abcd"
+            .parse()
+            .unwrap();
+        assert_eq!(tapos_of(&id), (7200, 3_790_594_777));
+    }
+
+    #[test]
+    fn sign_verify_and_zlib_round_trip() {
+        let chain_id = sha256(b"chain");
+        let key = PrivateKey::from_seed("alice");
+        let packed = transfer_trx().sign(&chain_id, &[&key]);
+        let v = VerifiedTransaction::verify(&chain_id, packed.clone(), 1 << 20).unwrap();
+        assert_eq!(v.signers, vec![key.public_key()]);
+        assert_eq!(v.id, transfer_trx().id());
+        let z = packed.with_compression(Compression::Zlib, 1 << 20).unwrap();
+        let vz = VerifiedTransaction::verify(&chain_id, z, 1 << 20).unwrap();
+        assert_eq!(vz.id, v.id);
+        assert_eq!(vz.signers, v.signers);
+        // A wrong chain id recovers a different key.
+        let other = VerifiedTransaction::verify(&sha256(b"other"), packed, 1 << 20).unwrap();
+        assert_ne!(other.signers, v.signers);
+    }
+
+    #[test]
+    fn wharfkit_empty_cfd_forms_mean_none() {
+        let mut p = transfer_trx().sign(&Checksum256::ZERO, &[]);
+        p.packed_context_free_data = Bytes(vec![0]);
+        assert!(p.context_free_data(100).unwrap().is_empty());
+        let z = PackedTransaction {
+            compression: Compression::Zlib,
+            packed_context_free_data: "789c63000000010001".parse().unwrap(),
+            packed_trx: Bytes(deflate(&transfer_trx().packed())),
+            ..p
+        };
+        assert!(z.context_free_data(100).unwrap().is_empty());
+        assert_eq!(z.unpack_trx(1000).unwrap().0, transfer_trx());
+    }
+
+    #[test]
+    fn zlib_bomb_is_bounded() {
+        let big = deflate(&vec![0u8; 10_000_000]);
+        let p = PackedTransaction {
+            signatures: vec![],
+            compression: Compression::Zlib,
+            packed_context_free_data: Bytes::default(),
+            packed_trx: Bytes(big),
+        };
+        assert_eq!(p.raw_trx(1 << 16), Err(UnpackError::TooLarge(1 << 16)));
+    }
+}
