@@ -1,0 +1,315 @@
+//! The chain state machine: blocks are opened, transactions applied, blocks sealed with a
+//! state commitment, and whole blocks undone when the node switches forks.
+
+use std::collections::BTreeSet;
+
+use civitas_protocol::transaction::VerifiedTransaction;
+use civitas_protocol::{Action, Checksum256, Name, PermissionLevel, PublicKey, TimePoint, Transaction};
+
+use crate::auth::{is_ancestor_or_self, AuthorityChecker};
+use crate::contracts::{self, ApplyContext, BlockInfo};
+use crate::error::ChainError;
+use crate::genesis::{Genesis, GenesisError};
+use crate::names::{ACTIVE, OWNER};
+use crate::records;
+use crate::state::Kv;
+
+/// Parameters every node agrees on, fixed by genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainConfig {
+    /// The chain id.
+    pub chain_id: Checksum256,
+    /// The genesis it came from.
+    pub genesis: Genesis,
+    /// Largest uncompressed transaction in bytes.
+    pub max_transaction_size: usize,
+}
+
+/// The default largest transaction: 128 KiB, ample for any native action.
+pub const DEFAULT_MAX_TRANSACTION_SIZE: usize = 128 * 1024;
+
+impl ChainConfig {
+    /// The configuration of a genesis.
+    pub fn new(genesis: Genesis) -> ChainConfig {
+        ChainConfig {
+            chain_id: genesis.chain_id(),
+            genesis,
+            max_transaction_size: DEFAULT_MAX_TRANSACTION_SIZE,
+        }
+    }
+}
+
+/// What a successful transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionTrace {
+    /// The transaction id.
+    pub id: Checksum256,
+    /// The block it went into.
+    pub block_num: u32,
+    /// That block's time.
+    pub block_time: TimePoint,
+    /// That block's producer.
+    pub producer: Name,
+    /// The actions, in execution order.
+    pub actions: Vec<Action>,
+    /// Uncompressed size in bytes.
+    pub net_bytes: usize,
+}
+
+/// The chain state machine.
+pub struct Chain {
+    kv: Kv,
+    config: ChainConfig,
+    pending: Option<BlockInfo>,
+}
+
+impl Chain {
+    /// The state at genesis.
+    pub fn from_genesis(genesis: &Genesis) -> Result<Chain, GenesisError> {
+        genesis.validate()?;
+        let config = ChainConfig::new(genesis.clone());
+        let kv = crate::genesis_state::build(genesis)?;
+        Ok(Chain {
+            kv,
+            config,
+            pending: None,
+        })
+    }
+
+    /// A chain over an existing state (snapshots, checkpoints).
+    pub fn from_state(genesis: &Genesis, kv: Kv) -> Chain {
+        Chain {
+            kv,
+            config: ChainConfig::new(genesis.clone()),
+            pending: None,
+        }
+    }
+
+    /// Chain parameters.
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// The state (read-only).
+    pub fn kv(&self) -> &Kv {
+        &self.kv
+    }
+
+    /// The state, for the system hooks of higher layers (block production pay, elections).
+    pub fn kv_mut(&mut self) -> &mut Kv {
+        &mut self.kv
+    }
+
+    /// The current state commitment.
+    pub fn state_root(&self) -> Checksum256 {
+        self.kv.root()
+    }
+
+    /// The block being built or applied, if any.
+    pub fn pending(&self) -> Option<BlockInfo> {
+        self.pending
+    }
+
+    /// Opens a block on top of the current state. `previous` is the parent's id, recorded for
+    /// TAPOS before any transaction of this block runs.
+    pub fn start_block(&mut self, info: BlockInfo, previous: Checksum256) {
+        assert!(self.pending.is_none(), "start_block while a block is open");
+        self.kv.begin_block();
+        if info.block_num >= 2 {
+            self.kv
+                .put(records::blocksum_key(info.block_num - 1), previous.0.to_vec());
+        }
+        records::expire_trxs(&mut self.kv, info.time.to_sec().0);
+        self.pending = Some(info);
+    }
+
+    /// Seals the open block and returns the state commitment after it.
+    pub fn finish_block(&mut self) -> Checksum256 {
+        self.pending.take().expect("finish_block without an open block");
+        self.kv.seal_block()
+    }
+
+    /// Abandons the open block.
+    pub fn abort_block(&mut self) {
+        self.pending.take().expect("abort_block without an open block");
+        self.kv.undo_block();
+    }
+
+    /// Reverts the newest sealed block.
+    pub fn undo_block(&mut self) {
+        assert!(self.pending.is_none(), "undo_block while a block is open");
+        self.kv.undo_block();
+    }
+
+    /// Drops undo data of the oldest reversible block (it became irreversible).
+    pub fn commit_oldest_block(&mut self) {
+        self.kv.commit_oldest_block();
+    }
+
+    /// Sealed blocks that can still be undone.
+    pub fn undo_depth(&self) -> usize {
+        self.kv.undo_depth() - usize::from(self.pending.is_some())
+    }
+
+    /// Checks a transaction's shape (no state needed).
+    pub fn check_shape(&self, trx: &Transaction, size: usize) -> Result<(), ChainError> {
+        if size > self.config.max_transaction_size {
+            return Err(ChainError::TooBig {
+                size,
+                max: self.config.max_transaction_size,
+            });
+        }
+        if trx.delay_sec.0 != 0 {
+            return Err(ChainError::InvalidTransaction(
+                "delay_sec must be 0: delayed transactions are not supported".into(),
+            ));
+        }
+        if !trx.context_free_actions.is_empty() {
+            return Err(ChainError::InvalidTransaction(
+                "context-free actions are not supported".into(),
+            ));
+        }
+        if !trx.transaction_extensions.is_empty() {
+            return Err(ChainError::InvalidTransaction(
+                "transaction extensions are not supported".into(),
+            ));
+        }
+        if trx.actions.is_empty() {
+            return Err(ChainError::InvalidTransaction(
+                "transaction should have at least one normal action".into(),
+            ));
+        }
+        if trx.actions.iter().any(|a| a.authorization.is_empty()) {
+            return Err(ChainError::InvalidTransaction(
+                "every action needs at least one authorization".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Applies a verified transaction to the open block: all of it or nothing.
+    pub fn apply_transaction(&mut self, vt: &VerifiedTransaction) -> Result<TransactionTrace, ChainError> {
+        let block = self.pending.expect("apply_transaction without an open block");
+        let trx = &vt.trx;
+        self.check_shape(trx, vt.size)?;
+        let now_secs = block.time.secs();
+        let exp = i64::from(trx.expiration.0);
+        if exp < now_secs {
+            return Err(ChainError::Expired {
+                expiration: trx.expiration,
+                now: block.time,
+            });
+        }
+        let max = self.config.genesis.max_transaction_lifetime_sec;
+        if exp > now_secs + i64::from(max) {
+            return Err(ChainError::ExpirationTooFar {
+                expiration: trx.expiration,
+                now: block.time,
+                max_secs: max,
+            });
+        }
+        let tapos_ok = records::blocksum(&self.kv, trx.ref_block_num)
+            .is_some_and(|id| civitas_protocol::transaction::tapos_of(&id).1 == trx.ref_block_prefix);
+        if !tapos_ok {
+            return Err(ChainError::InvalidRefBlock {
+                ref_block_num: trx.ref_block_num,
+                ref_block_prefix: trx.ref_block_prefix,
+            });
+        }
+        if records::trx_seen(&self.kv, &vt.id) {
+            return Err(ChainError::Duplicate(vt.id));
+        }
+        self.check_authorization(&trx.actions, &vt.signers)?;
+
+        self.kv.begin_nested();
+        records::remember_trx(&mut self.kv, &vt.id, trx.expiration.0);
+        for action in &trx.actions {
+            let mut ctx = ApplyContext {
+                kv: &mut self.kv,
+                action,
+                block,
+                config: &self.config,
+            };
+            if let Err(e) = contracts::dispatch(&mut ctx) {
+                self.kv.rollback_nested();
+                return Err(e);
+            }
+        }
+        self.kv.commit_nested();
+        Ok(TransactionTrace {
+            id: vt.id,
+            block_num: block.block_num,
+            block_time: block.time,
+            producer: block.producer,
+            actions: trx.actions.clone(),
+            net_bytes: vt.size,
+        })
+    }
+
+    /// Checks every declared authorization against the signing keys; every key must be needed.
+    pub fn check_authorization(&self, actions: &[Action], keys: &[PublicKey]) -> Result<(), ChainError> {
+        let mut checker = AuthorityChecker::new(&self.kv, keys);
+        let mut checked = BTreeSet::new();
+        for action in actions {
+            for level in &action.authorization {
+                self.check_minimum_permission(action, level)?;
+                if checked.insert(*level) && !checker.satisfied(*level) {
+                    return Err(ChainError::Unsatisfied(*level));
+                }
+            }
+        }
+        let unused = checker.unused_keys();
+        if !unused.is_empty() {
+            let list: Vec<String> = unused.iter().map(|k| k.to_string()).collect();
+            return Err(ChainError::IrrelevantSignature(list.join(", ")));
+        }
+        Ok(())
+    }
+
+    /// The keys among `candidates` that would be needed to authorize `trx` (`get_required_keys`).
+    pub fn required_keys(&self, trx: &Transaction, candidates: &[PublicKey]) -> Result<Vec<PublicKey>, ChainError> {
+        let mut checker = AuthorityChecker::new(&self.kv, candidates);
+        for action in &trx.actions {
+            for level in &action.authorization {
+                self.check_minimum_permission(action, level)?;
+                if !checker.satisfied(*level) {
+                    return Err(ChainError::Unsatisfied(*level));
+                }
+            }
+        }
+        Ok(checker.used_keys())
+    }
+
+    /// A declared permission must exist and be the action's minimum permission (`active`, or
+    /// the affected permission for `updateauth`/`deleteauth`) or an ancestor of it.
+    fn check_minimum_permission(&self, action: &Action, level: &PermissionLevel) -> Result<(), ChainError> {
+        if records::permission(&self.kv, level.actor, level.permission).is_none() {
+            if !records::account_exists(&self.kv, level.actor) {
+                return Err(ChainError::UnknownAccount(level.actor));
+            }
+            return Err(ChainError::UnknownPermission(*level));
+        }
+        let minimum =
+            match contracts::system::auth_action_minimum(&self.kv, action.account, action.name, &action.data.0) {
+                Some(m) => {
+                    if level.actor != m.actor || action.authorization.len() != 1 {
+                        return Err(ChainError::IrrelevantAuth {
+                            declared: *level,
+                            minimum: m,
+                        });
+                    }
+                    m
+                }
+                None => PermissionLevel::new(level.actor, ACTIVE),
+            };
+        let ok = level.permission == OWNER
+            || is_ancestor_or_self(&self.kv, level.actor, level.permission, minimum.permission);
+        if !ok {
+            return Err(ChainError::IrrelevantAuth {
+                declared: *level,
+                minimum,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,24 @@
+//! The Civitas chain state machine: pure and deterministic. Given the same genesis and the same
+//! blocks, every node computes the same state and the same state commitment.
+//!
+//! * [`state`] — the row store with nested undo sessions and the change-set commitment.
+//! * [`records`] — the chain's own records: accounts, permissions, TAPOS, recent ids.
+//! * [`auth`] — authority checking with weights, thresholds and nested permissions.
+//! * [`contracts`] — native `eosio` and `eosio.token`.
+//! * [`chain`] — blocks and transactions: validation, application, undo.
+//! * [`genesis`] — the genesis file, chain id and initial state.
+
+pub mod auth;
+pub mod chain;
+pub mod contracts;
+pub mod error;
+pub mod genesis;
+pub mod genesis_state;
+pub mod names;
+pub mod records;
+pub mod state;
+
+pub use chain::{Chain, ChainConfig, TransactionTrace};
+pub use contracts::BlockInfo;
+pub use error::ChainError;
+pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisProducer};
