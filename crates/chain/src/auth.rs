@@ -178,7 +178,7 @@ mod tests {
             KeyWeight { key: key(1), weight: 1 },
             KeyWeight { key: key(2), weight: 1 },
         ];
-        keys.sort_by(|a, b| a.key.cmp(&b.key));
+        keys.sort_by_key(|a| a.key);
         set_perm(
             &mut kv,
             "alice",
@@ -247,7 +247,7 @@ mod tests {
                     .into_iter()
                     .map(|(i, w)| KeyWeight { key: key(i), weight: w })
                     .collect();
-                keys.sort_by(|a, b| a.key.cmp(&b.key));
+                keys.sort_by_key(|a| a.key);
                 let accounts = accts
                     .into_iter()
                     .map(|(i, w)| PermissionLevelWeight {

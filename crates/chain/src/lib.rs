@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod chain;
 pub mod contracts;
+pub mod election;
 pub mod error;
 pub mod genesis;
 pub mod genesis_state;

@@ -57,6 +57,12 @@ pub struct Harness {
     pub time_ms: i64,
 }
 
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Harness {
     pub fn new() -> Harness {
         let chain = Chain::from_genesis(&genesis()).unwrap();

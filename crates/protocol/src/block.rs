@@ -23,6 +23,54 @@ pub struct Vote {
 
 crate::packable_struct!(Vote { source_num, first_num });
 
+/// A producer and its block signing key (Antelope's legacy `producer_key`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ProducerKey {
+    /// The producer account.
+    pub producer_name: Name,
+    /// The key its blocks are signed with.
+    pub block_signing_key: PublicKey,
+}
+
+crate::packable_struct!(ProducerKey {
+    producer_name,
+    block_signing_key
+});
+
+/// An ordered producer schedule (Antelope's legacy `producer_schedule`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProducerSchedule {
+    /// Increments with every change.
+    pub version: u32,
+    /// Producers in turn order.
+    pub producers: Vec<ProducerKey>,
+}
+
+crate::packable_struct!(ProducerSchedule { version, producers });
+
+/// Header extension id carrying [`DoubleSignEvidence`] entries.
+pub const EXT_EVIDENCE: u16 = 1;
+
+/// Two different block headers signed by the same producer for the same slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoubleSignEvidence {
+    /// One header.
+    pub first: BlockHeader,
+    /// Its signature.
+    pub first_signature: Signature,
+    /// The other header.
+    pub second: BlockHeader,
+    /// Its signature.
+    pub second_signature: Signature,
+}
+
+crate::packable_struct!(DoubleSignEvidence {
+    first,
+    first_signature,
+    second,
+    second_signature
+});
+
 /// The signed part of a block header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
@@ -38,6 +86,8 @@ pub struct BlockHeader {
     pub schedule_version: u32,
     /// The producer's finality vote, if it casts one.
     pub vote: Option<Vote>,
+    /// The round's schedule, carried by the first block of each round.
+    pub new_schedule: Option<ProducerSchedule>,
     /// Merkle root of the block's packed transactions.
     pub transaction_mroot: Checksum256,
     /// State commitment after applying this block.
@@ -53,6 +103,7 @@ crate::packable_struct!(BlockHeader {
     producer,
     schedule_version,
     vote,
+    new_schedule,
     transaction_mroot,
     state_root,
     header_extensions
@@ -155,6 +206,7 @@ mod tests {
                 source_num: 1,
                 first_num: 2,
             }),
+            new_schedule: None,
             transaction_mroot: transaction_mroot(&[]),
             state_root: Checksum256::ZERO,
             header_extensions: vec![],

@@ -238,14 +238,14 @@ impl Kv {
         let keys: BTreeSet<RowKey> = seg.entries.iter().map(|e| e.key).collect();
         let mut h = Sha256::new();
         for k in &keys {
-            h.update(&k.to_bytes());
+            h.update(k.to_bytes());
             match self.rows.get(k) {
                 Some(v) => {
-                    h.update(&[1]);
-                    h.update(&(v.len() as u64).to_le_bytes());
+                    h.update([1]);
+                    h.update((v.len() as u64).to_le_bytes());
                     h.update(v);
                 }
-                None => h.update(&[0]),
+                None => h.update([0]),
             }
         }
         let changes = Checksum256(h.finalize().into());
@@ -279,8 +279,8 @@ impl Kv {
     pub fn full_hash(&self) -> Checksum256 {
         let mut h = Sha256::new();
         for (k, v) in &self.rows {
-            h.update(&k.to_bytes());
-            h.update(&(v.len() as u64).to_le_bytes());
+            h.update(k.to_bytes());
+            h.update((v.len() as u64).to_le_bytes());
             h.update(v);
         }
         Checksum256(h.finalize().into())

@@ -1,0 +1,430 @@
+//! The consensus core: a deterministic state machine driven by inputs (blocks, transactions,
+//! ticks) that produces outputs (blocks to broadcast and persist, watermarks to persist, new
+//! irreversible blocks, peer penalties). No clocks, sockets, threads or randomness.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use civitas_chain::{Chain, ChainError, Genesis, GenesisError, TransactionTrace};
+use civitas_protocol::transaction::VerifiedTransaction;
+use civitas_protocol::{
+    BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, SignedBlock,
+    Signature, TimePoint,
+};
+
+use crate::error::BlockError;
+use crate::finality::Finality;
+use crate::forkdb::{BlockEntry, ForkDb};
+use crate::params::Params;
+use crate::pool::Pool;
+
+/// A peer, as the shell numbers them.
+pub type PeerId = u64;
+
+/// A producer this node signs for.
+#[derive(Debug, Clone)]
+pub struct LocalProducer {
+    /// The producer account.
+    pub name: Name,
+    /// Its block signing key.
+    pub key: PrivateKey,
+}
+
+/// What a producer has signed so far; persisted before any block it signs leaves the node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Watermark {
+    /// Highest slot signed.
+    pub last_slot: u64,
+    /// Highest height voted for.
+    pub vote_top: u32,
+    /// Highest vote source used.
+    pub vote_source: u32,
+}
+
+civitas_protocol::packable_struct!(Watermark { last_slot, vote_top, vote_source });
+
+/// Limits of a produced block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockLimits {
+    /// Most transactions.
+    pub max_transactions: usize,
+    /// Most bytes of transactions.
+    pub max_bytes: usize,
+}
+
+impl Default for BlockLimits {
+    fn default() -> Self {
+        BlockLimits { max_transactions: 50_000, max_bytes: 8 * 1024 * 1024 }
+    }
+}
+
+/// Node-local settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Producers this node signs for.
+    pub producers: Vec<LocalProducer>,
+    /// Pending pool capacity.
+    pub pool_size: usize,
+    /// Block limits when producing.
+    pub limits: BlockLimits,
+    /// Orphan blocks kept while their parents are fetched.
+    pub max_orphans: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig { producers: vec![], pool_size: 100_000, limits: BlockLimits::default(), max_orphans: 1024 }
+    }
+}
+
+/// An input.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The time moved on (drives production).
+    Tick(TimePoint),
+    /// A block arrived (from a peer, or from our own storage at restart when `from` is `None`).
+    Block {
+        /// The block.
+        block: Arc<SignedBlock>,
+        /// Who sent it.
+        from: Option<PeerId>,
+    },
+}
+
+/// Outputs of one step. The shell must persist `watermarks` before sending `broadcast`.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Watermarks to persist durably before broadcasting.
+    pub watermarks: Vec<(Name, Watermark)>,
+    /// Blocks to send to peers (ours and valid relayed ones).
+    pub broadcast: Vec<Arc<SignedBlock>>,
+    /// Valid blocks now in the fork database, to persist as reversible.
+    pub accepted: Vec<Arc<SignedBlock>>,
+    /// Blocks that became irreversible, ascending.
+    pub irreversible: Vec<Arc<SignedBlock>>,
+    /// Misbehaving peers.
+    pub penalties: Vec<(PeerId, String)>,
+    /// Peers to ask for missing blocks: (peer, our LIB height, the id we lack).
+    pub need_blocks: Vec<(PeerId, u32, Checksum256)>,
+    /// New double-production evidence.
+    pub evidence: Vec<DoubleSignEvidence>,
+    /// Blocks rejected as invalid.
+    pub rejected: Vec<(Checksum256, BlockError)>,
+    /// Whether the head changed.
+    pub head_changed: bool,
+}
+
+/// The consensus core of one node.
+pub struct Consensus {
+    pub(crate) params: Params,
+    pub(crate) chain: Chain,
+    pub(crate) forkdb: ForkDb,
+    pub(crate) head: Arc<BlockEntry>,
+    pub(crate) pool: Pool,
+    pub(crate) config: CoreConfig,
+    pub(crate) watermarks: BTreeMap<Name, Watermark>,
+    pub(crate) now: TimePoint,
+    /// Transactions of applied reversible blocks, to return to the pool on a fork switch.
+    pub(crate) applied_txs: BTreeMap<Checksum256, Vec<Arc<VerifiedTransaction>>>,
+    /// Blocks known to be invalid (bounded).
+    pub(crate) invalid: BTreeSet<Checksum256>,
+    /// Blocks waiting for their parent, by parent id.
+    pub(crate) orphans: BTreeMap<Checksum256, Vec<(Arc<SignedBlock>, Option<PeerId>)>>,
+    /// First valid header seen per (producer, slot), to detect double production.
+    pub(crate) seen_slots: BTreeMap<(Name, u64), (BlockHeader, Signature)>,
+    /// Evidence waiting to be included in a block we produce.
+    pub(crate) pending_evidence: Vec<DoubleSignEvidence>,
+    /// Transactions of incoming blocks that the shell verified ahead of time.
+    pub(crate) verified_cache: BTreeMap<Checksum256, Arc<VerifiedTransaction>>,
+}
+
+/// The most pre-verified transactions held for incoming blocks.
+const MAX_VERIFIED_CACHE: usize = 500_000;
+
+const MAX_INVALID: usize = 4096;
+
+/// The genesis block: height 1, slot 0, no transactions, no signature. Every node derives it.
+pub fn genesis_block(chain: &Chain) -> SignedBlock {
+    let g = &chain.config().genesis;
+    let header = BlockHeader {
+        previous: Checksum256::ZERO,
+        block_num: 1,
+        slot: 0,
+        producer: civitas_chain::names::EOSIO,
+        schedule_version: 0,
+        vote: None,
+        new_schedule: Some(genesis_schedule(g)),
+        transaction_mroot: Checksum256::ZERO,
+        state_root: chain.state_root(),
+        header_extensions: vec![],
+    };
+    SignedBlock { header, producer_signature: Signature([0u8; 65]), transactions: vec![], block_extensions: vec![] }
+}
+
+/// The schedule of round 0: the genesis producers in genesis order.
+pub fn genesis_schedule(g: &Genesis) -> ProducerSchedule {
+    ProducerSchedule {
+        version: 0,
+        producers: g
+            .producers
+            .iter()
+            .take(g.active_producers as usize)
+            .map(|p| ProducerKey { producer_name: p.name, block_signing_key: p.signing_key })
+            .collect(),
+    }
+}
+
+impl Consensus {
+    /// A node at genesis.
+    pub fn new(genesis: &Genesis, config: CoreConfig) -> Result<Consensus, GenesisError> {
+        let mut chain = Chain::from_genesis(genesis)?;
+        let params = Params::from_genesis(genesis);
+        let schedule = Arc::new(genesis_schedule(genesis));
+        crate::records::set_active_schedule(chain.kv_mut(), &schedule);
+        // The schedule record is part of the genesis state and its commitment.
+        let root = chain.kv().full_hash();
+        chain.kv_mut().set_root(root);
+        let block = Arc::new(genesis_block(&chain));
+        let root_entry = BlockEntry {
+            id: block.id(),
+            num: 1,
+            slot: 0,
+            time: params.slot_time(0),
+            producer: block.header.producer,
+            round: 0,
+            schedule: schedule.clone(),
+            prev_schedule: schedule,
+            finality: Finality { lib: 1, justified: vec![] },
+            last_votes: Arc::new(BTreeMap::new()),
+            block,
+        };
+        let window = u32::try_from(4 * params.round_len() + 64).unwrap_or(u32::MAX);
+        let head = Arc::new(root_entry.clone());
+        Ok(Consensus {
+            forkdb: ForkDb::new(root_entry, window),
+            head,
+            pool: Pool::new(config.pool_size),
+            params,
+            chain,
+            config,
+            watermarks: BTreeMap::new(),
+            now: TimePoint(0),
+            applied_txs: BTreeMap::new(),
+            invalid: BTreeSet::new(),
+            orphans: BTreeMap::new(),
+            seen_slots: BTreeMap::new(),
+            pending_evidence: vec![],
+            verified_cache: BTreeMap::new(),
+        })
+    }
+
+    /// Restores persisted watermarks (before any production).
+    pub fn set_watermark(&mut self, producer: Name, w: Watermark) {
+        let cur = self.watermarks.entry(producer).or_default();
+        cur.last_slot = cur.last_slot.max(w.last_slot);
+        cur.vote_top = cur.vote_top.max(w.vote_top);
+        cur.vote_source = cur.vote_source.max(w.vote_source);
+    }
+
+    /// Timing parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The chain state at the head.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The head block.
+    pub fn head(&self) -> &Arc<BlockEntry> {
+        &self.head
+    }
+
+    /// The last irreversible block.
+    pub fn lib(&self) -> &Arc<BlockEntry> {
+        self.forkdb.root()
+    }
+
+    /// The fork database.
+    pub fn forkdb(&self) -> &ForkDb {
+        &self.forkdb
+    }
+
+    /// Pending transactions.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The latest time seen.
+    pub fn now(&self) -> TimePoint {
+        self.now
+    }
+
+    /// A producer's watermark.
+    pub fn watermark(&self, p: Name) -> Watermark {
+        self.watermarks.get(&p).copied().unwrap_or_default()
+    }
+
+    /// Hands over transactions of incoming blocks whose signatures the shell already checked
+    /// (in parallel), so applying the blocks recovers no key twice.
+    pub fn provide_verified(&mut self, txs: impl IntoIterator<Item = Arc<VerifiedTransaction>>) {
+        for vt in txs {
+            if self.verified_cache.len() >= MAX_VERIFIED_CACHE {
+                break;
+            }
+            self.verified_cache.insert(vt.id, vt);
+        }
+    }
+
+    /// Evidence seen but not yet recorded on chain.
+    pub fn pending_evidence(&self) -> &[DoubleSignEvidence] {
+        &self.pending_evidence
+    }
+
+    /// Sets the current time without producing (restarts replay blocks first).
+    pub fn set_time(&mut self, t: TimePoint) {
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
+    /// Handles one input.
+    pub fn handle(&mut self, input: Input, out: &mut Output) {
+        match input {
+            Input::Tick(t) => {
+                if t > self.now {
+                    self.now = t;
+                }
+                self.maybe_produce(out);
+            }
+            Input::Block { block, from } => self.on_block(block, from, out),
+        }
+    }
+
+    /// Admits a verified transaction: it must apply on top of the head (checked in a throwaway
+    /// block), then it waits in the pool.
+    pub fn push_transaction(&mut self, vt: VerifiedTransaction) -> Result<TransactionTrace, ChainError> {
+        let mut r = self.push_transactions(vec![vt]);
+        r.pop().unwrap_or_else(|| Err(ChainError::InvalidTransaction("no transaction".into())))
+    }
+
+    /// Admits a batch in order, each seeing the effects of those before it.
+    pub fn push_transactions(&mut self, txs: Vec<VerifiedTransaction>) -> Vec<Result<TransactionTrace, ChainError>> {
+        let slot = self.params.slot_at(self.now).unwrap_or(0).max(self.head.slot + 1);
+        let info = civitas_chain::BlockInfo {
+            block_num: self.head.num + 1,
+            time: self.params.slot_time(slot),
+            producer: Name(0),
+        };
+        self.chain.start_block(info, self.head.id);
+        let mut results = Vec::with_capacity(txs.len());
+        for vt in txs {
+            if self.pool.contains(&vt.id) {
+                results.push(Err(ChainError::Duplicate(vt.id)));
+                continue;
+            }
+            if self.pool.is_full() {
+                results.push(Err(ChainError::ResourceExhausted("the pending transaction pool is full".into())));
+                continue;
+            }
+            let r = self.chain.apply_transaction(&vt);
+            if r.is_ok() {
+                self.pool.push(Arc::new(vt));
+            }
+            results.push(r);
+        }
+        self.chain.abort_block();
+        results
+    }
+
+    fn on_block(&mut self, block: Arc<SignedBlock>, from: Option<PeerId>, out: &mut Output) {
+        let mut queue = vec![(block, from)];
+        while let Some((block, from)) = queue.pop() {
+            let id = block.id();
+            match self.accept_header(&block) {
+                Ok(entry) => {
+                    out.accepted.push(block.clone());
+                    if let Some(kids) = self.orphans.remove(&entry.id) {
+                        queue.extend(kids);
+                    }
+                }
+                Err(BlockError::Unlinkable(parent)) => {
+                    if block.block_num() > self.lib().num && self.orphans.values().map(Vec::len).sum::<usize>() < self.config.max_orphans {
+                        self.orphans.entry(parent).or_default().push((block.clone(), from));
+                    }
+                    if let Some(p) = from {
+                        out.need_blocks.push((p, self.lib().num, parent));
+                    }
+                }
+                Err(e) => {
+                    if e.is_fault() {
+                        if let Some(p) = from {
+                            out.penalties.push((p, e.to_string()));
+                        }
+                        self.mark_invalid(id);
+                        out.rejected.push((id, e));
+                    }
+                }
+            }
+        }
+        self.update_head(out);
+    }
+
+    pub(crate) fn mark_invalid(&mut self, id: Checksum256) {
+        if self.invalid.len() >= MAX_INVALID {
+            self.invalid.pop_first();
+        }
+        self.invalid.insert(id);
+    }
+
+    /// Validates a block's header against its parent and adds it to the fork database.
+    fn accept_header(&mut self, block: &Arc<SignedBlock>) -> Result<Arc<BlockEntry>, BlockError> {
+        let id = block.id();
+        if self.forkdb.contains(&id) {
+            return Err(BlockError::Known(id));
+        }
+        if self.invalid.contains(&id) {
+            return Err(BlockError::InvalidAncestor(id));
+        }
+        let h = &block.header;
+        if self.invalid.contains(&h.previous) {
+            self.mark_invalid(id);
+            return Err(BlockError::InvalidAncestor(h.previous));
+        }
+        if h.block_num <= self.lib().num {
+            return Err(BlockError::BelowLib { num: h.block_num, lib: self.lib().num });
+        }
+        let Some(parent) = self.forkdb.get(&h.previous).cloned() else {
+            return Err(BlockError::Unlinkable(h.previous));
+        };
+        let now_slot = self.params.slot_at(self.now).unwrap_or(0);
+        if h.slot > now_slot + 2 {
+            return Err(BlockError::Future { slot: h.slot, now: now_slot });
+        }
+        let entry = crate::validate::header_entry(&self.params, &self.chain.config().chain_id, &self.forkdb, &parent, block)?;
+        self.note_slot(block);
+        Ok(self.forkdb.insert(entry))
+    }
+
+    /// Remembers who produced each slot and turns a second, different block into evidence.
+    fn note_slot(&mut self, block: &SignedBlock) {
+        let key = (block.header.producer, block.header.slot);
+        match self.seen_slots.get(&key) {
+            None => {
+                self.seen_slots.insert(key, (block.header.clone(), block.producer_signature));
+            }
+            Some((h, s)) if h.id() != block.id() => {
+                let (a, b) = ((h.clone(), *s), (block.header.clone(), block.producer_signature));
+                let (first, second) = if a.0.id() < b.0.id() { (a, b) } else { (b, a) };
+                let ev = DoubleSignEvidence { first: first.0, first_signature: first.1, second: second.0, second_signature: second.1 };
+                let known = self.pending_evidence.iter().any(|e| e.first.producer == ev.first.producer && e.first.slot == ev.first.slot);
+                if !known && !crate::records::has_evidence(self.chain.kv(), ev.first.producer, ev.first.slot) {
+                    self.pending_evidence.push(ev);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+

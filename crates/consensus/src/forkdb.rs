@@ -1,0 +1,350 @@
+//! The fork database: every valid block above the last irreversible block, with the header
+//! state each one implies (schedule, votes, justification, chain-local LIB).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use civitas_protocol::{Checksum256, Name, ProducerSchedule, SignedBlock, TimePoint, Vote};
+
+use crate::finality::{self, ChainVote, Finality, Segment};
+
+/// A block in the fork database with its header state.
+#[derive(Debug, Clone)]
+pub struct BlockEntry {
+    /// The block.
+    pub block: Arc<SignedBlock>,
+    /// Its id.
+    pub id: Checksum256,
+    /// Its height.
+    pub num: u32,
+    /// Its slot.
+    pub slot: u64,
+    /// Its slot time.
+    pub time: TimePoint,
+    /// Its producer.
+    pub producer: Name,
+    /// Its round.
+    pub round: u64,
+    /// The schedule of its round.
+    pub schedule: Arc<ProducerSchedule>,
+    /// The schedule of the round before.
+    pub prev_schedule: Arc<ProducerSchedule>,
+    /// Justification and LIB of the chain ending here.
+    pub finality: Finality,
+    /// Each producer's last vote along this chain: (source, top).
+    pub last_votes: Arc<BTreeMap<Name, (u32, u32)>>,
+}
+
+impl BlockEntry {
+    /// The parent's id.
+    pub fn previous(&self) -> Checksum256 {
+        self.block.header.previous
+    }
+
+    /// The vote carried by this block.
+    pub fn vote(&self) -> Option<Vote> {
+        self.block.header.vote
+    }
+
+    /// The fork-choice key: higher is better (justified, LIB, height, then the lower id).
+    pub fn rank(&self) -> (u32, u32, u32, std::cmp::Reverse<Checksum256>) {
+        (self.finality.justified_top(), self.finality.lib, self.num, std::cmp::Reverse(self.id))
+    }
+}
+
+/// What finality evaluation needs of an irreversible block that left the fork database.
+#[derive(Debug, Clone)]
+struct Archived {
+    id: Checksum256,
+    num: u32,
+    producer: Name,
+    vote: Option<Vote>,
+    schedule: Arc<ProducerSchedule>,
+    prev_schedule: Arc<ProducerSchedule>,
+}
+
+/// The fork database.
+#[derive(Debug, Default)]
+pub struct ForkDb {
+    entries: BTreeMap<Checksum256, Arc<BlockEntry>>,
+    children: BTreeMap<Checksum256, Vec<Checksum256>>,
+    root: Option<Checksum256>,
+    archive: VecDeque<Archived>,
+    window: u32,
+}
+
+/// Something that can be walked as a chain of ancestors.
+struct Step<'a> {
+    num: u32,
+    producer: Name,
+    vote: Option<Vote>,
+    schedule: &'a ProducerSchedule,
+    prev_schedule: &'a ProducerSchedule,
+}
+
+impl ForkDb {
+    /// A fork database rooted at `root` (the last irreversible block). `window` bounds how many
+    /// heights finality looks back (see docs/consensus.md).
+    pub fn new(root: BlockEntry, window: u32) -> ForkDb {
+        let mut db = ForkDb { window: window.max(8), ..Default::default() };
+        db.root = Some(root.id);
+        db.entries.insert(root.id, Arc::new(root));
+        db
+    }
+
+    /// The root (last irreversible block).
+    pub fn root(&self) -> &Arc<BlockEntry> {
+        let id = self.root.as_ref().expect("fork database without a root");
+        &self.entries[id]
+    }
+
+    /// Looks up a block.
+    pub fn get(&self, id: &Checksum256) -> Option<&Arc<BlockEntry>> {
+        self.entries.get(id)
+    }
+
+    /// True if the block is known.
+    pub fn contains(&self, id: &Checksum256) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    /// Number of blocks held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when only the root is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.len() <= 1
+    }
+
+    /// All entries.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<BlockEntry>> {
+        self.entries.values()
+    }
+
+    /// Adds a block whose parent is present.
+    pub fn insert(&mut self, e: BlockEntry) -> Arc<BlockEntry> {
+        let e = Arc::new(e);
+        self.children.entry(e.previous()).or_default().push(e.id);
+        self.entries.insert(e.id, e.clone());
+        e
+    }
+
+    /// Removes a block and all its descendants; returns the removed ids.
+    pub fn remove_subtree(&mut self, id: &Checksum256) -> Vec<Checksum256> {
+        let mut removed = vec![];
+        let mut stack = vec![*id];
+        while let Some(x) = stack.pop() {
+            if let Some(e) = self.entries.remove(&x) {
+                if let Some(sib) = self.children.get_mut(&e.previous()) {
+                    sib.retain(|c| *c != x);
+                }
+                removed.push(x);
+            }
+            if let Some(kids) = self.children.remove(&x) {
+                stack.extend(kids);
+            }
+        }
+        removed
+    }
+
+    /// The best block by fork choice among those whose LIB is at least `min_lib`.
+    pub fn best(&self, min_lib: u32) -> Arc<BlockEntry> {
+        self.entries
+            .values()
+            .filter(|e| e.finality.lib >= min_lib)
+            .max_by_key(|e| e.rank())
+            .cloned()
+            .unwrap_or_else(|| self.root().clone())
+    }
+
+    /// The ids from `id` back to (excluding) the ancestor at height `stop_num`, newest first.
+    pub fn branch(&self, id: &Checksum256, stop_num: u32) -> Vec<Arc<BlockEntry>> {
+        let mut out = vec![];
+        let mut cur = self.entries.get(id).cloned();
+        while let Some(e) = cur {
+            if e.num <= stop_num {
+                break;
+            }
+            cur = self.entries.get(&e.previous()).cloned();
+            out.push(e);
+        }
+        out
+    }
+
+    /// The common ancestor of two blocks.
+    pub fn common_ancestor(&self, a: &Checksum256, b: &Checksum256) -> Option<Arc<BlockEntry>> {
+        let mut x = self.entries.get(a)?.clone();
+        let mut y = self.entries.get(b)?.clone();
+        while x.id != y.id {
+            if x.num >= y.num {
+                x = self.entries.get(&x.previous())?.clone();
+            } else {
+                y = self.entries.get(&y.previous())?.clone();
+            }
+        }
+        Some(x)
+    }
+
+    /// True if `ancestor` is `id` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &Checksum256, id: &Checksum256) -> bool {
+        let Some(anc) = self.entries.get(ancestor) else { return false };
+        let mut cur = self.entries.get(id).cloned();
+        while let Some(e) = cur {
+            if e.id == *ancestor {
+                return true;
+            }
+            if e.num <= anc.num {
+                return false;
+            }
+            cur = self.entries.get(&e.previous()).cloned();
+        }
+        false
+    }
+
+    /// Evaluates finality for a new block on top of `parent` (which must be held).
+    pub fn evaluate(&self, parent: &BlockEntry, num: u32, producer: Name, vote: Option<Vote>, schedule: &ProducerSchedule, prev: &ProducerSchedule) -> Finality {
+        let base = parent.finality.lib.max(num.saturating_sub(self.window));
+        let mut steps: Vec<Step<'_>> = vec![Step { num, producer, vote, schedule, prev_schedule: prev }];
+        let mut cur: Option<&BlockEntry> = Some(parent);
+        let mut archive_from: Option<(u32, Checksum256)> = None;
+        while let Some(e) = cur {
+            if e.num <= base {
+                break;
+            }
+            steps.push(Step { num: e.num, producer: e.producer, vote: e.vote(), schedule: &e.schedule, prev_schedule: &e.prev_schedule });
+            match self.entries.get(&e.previous()) {
+                Some(p) => cur = Some(p),
+                None => {
+                    archive_from = Some((e.num - 1, e.previous()));
+                    cur = None;
+                }
+            }
+        }
+        // Below the fork database the chain continues in the archive, which holds the final
+        // chain contiguously by height.
+        if let Some((want_num, want_id)) = archive_from {
+            if let Some(front) = self.archive.front() {
+                if want_num >= front.num {
+                    let mut i = (want_num - front.num) as usize;
+                    if self.archive.get(i).is_some_and(|a| a.id == want_id) {
+                        loop {
+                            let a = &self.archive[i];
+                            if a.num <= base {
+                                break;
+                            }
+                            steps.push(Step { num: a.num, producer: a.producer, vote: a.vote, schedule: &a.schedule, prev_schedule: &a.prev_schedule });
+                            if i == 0 {
+                                break;
+                            }
+                            i -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        steps.reverse();
+        let lowest = steps.first().map_or(num, |s| s.num);
+        let base = base.max(lowest.saturating_sub(1));
+        let mut segments: Vec<Segment<'_>> = vec![];
+        let mut votes = vec![];
+        for s in &steps {
+            if s.num <= base {
+                continue;
+            }
+            match segments.last_mut() {
+                Some(g) if std::ptr::eq(g.cur, s.schedule) || (g.cur == s.schedule && g.prev == s.prev_schedule) => g.end = s.num,
+                _ => segments.push(Segment { start: s.num, end: s.num, cur: s.schedule, prev: s.prev_schedule }),
+            }
+            if let Some(v) = s.vote {
+                votes.push(ChainVote { producer: s.producer, source: v.source_num, first: v.first_num, top: s.num });
+            }
+        }
+        finality::evaluate(base, &segments, &votes)
+    }
+
+    /// The producers of the blocks at heights `lo+1..=hi` on the chain ending at `tip`,
+    /// ascending (from the fork database, then the archive of irreversible blocks).
+    pub fn producers_between(&self, tip: &BlockEntry, lo: u32, hi: u32) -> Vec<(u32, Name)> {
+        let mut out = vec![];
+        let mut cur = Some(tip.clone());
+        let mut next_id = tip.id;
+        let mut next_num = tip.num;
+        while let Some(e) = cur {
+            if e.num <= lo {
+                break;
+            }
+            if e.num <= hi {
+                out.push((e.num, e.producer));
+            }
+            next_id = e.previous();
+            next_num = e.num - 1;
+            cur = self.entries.get(&e.previous()).map(|x| (**x).clone());
+        }
+        if next_num > lo {
+            if let Some(front) = self.archive.front() {
+                if next_num >= front.num {
+                    let mut i = (next_num - front.num) as usize;
+                    if self.archive.get(i).is_some_and(|a| a.id == next_id) {
+                        loop {
+                            let a = &self.archive[i];
+                            if a.num <= lo {
+                                break;
+                            }
+                            if a.num <= hi {
+                                out.push((a.num, a.producer));
+                            }
+                            if i == 0 {
+                                break;
+                            }
+                            i -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Makes `new_root` (a held block) the root: drops every block not descending from it and
+    /// archives the irreversible blocks that leave.
+    pub fn set_root(&mut self, new_root: &Checksum256) {
+        let Some(nr) = self.entries.get(new_root).cloned() else { return };
+        // Archive the final chain from the old root up to (excluding) the new root.
+        let mut chain = vec![];
+        let mut cur = self.entries.get(&nr.previous()).cloned();
+        while let Some(e) = cur {
+            chain.push(e.clone());
+            cur = self.entries.get(&e.previous()).cloned();
+        }
+        for e in chain.iter().rev() {
+            self.archive.push_back(Archived {
+                id: e.id,
+                num: e.num,
+                producer: e.producer,
+                vote: e.vote(),
+                schedule: e.schedule.clone(),
+                prev_schedule: e.prev_schedule.clone(),
+            });
+        }
+        while self.archive.len() > self.window as usize {
+            self.archive.pop_front();
+        }
+        let keep: BTreeSet<Checksum256> = {
+            let mut keep = BTreeSet::new();
+            let mut stack = vec![*new_root];
+            while let Some(x) = stack.pop() {
+                keep.insert(x);
+                if let Some(k) = self.children.get(&x) {
+                    stack.extend(k.iter().copied());
+                }
+            }
+            keep
+        };
+        self.entries.retain(|id, _| keep.contains(id));
+        self.children.retain(|id, _| keep.contains(id));
+        self.root = Some(*new_root);
+    }
+}

@@ -1,0 +1,89 @@
+//! The pending transaction pool: verified transactions waiting for a block, in arrival order,
+//! bounded in count.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use civitas_protocol::transaction::VerifiedTransaction;
+use civitas_protocol::{Checksum256, PackedTransaction};
+
+/// The pool.
+#[derive(Debug)]
+pub struct Pool {
+    order: VecDeque<Checksum256>,
+    by_id: BTreeMap<Checksum256, Arc<VerifiedTransaction>>,
+    max: usize,
+}
+
+impl Pool {
+    /// A pool holding at most `max` transactions.
+    pub fn new(max: usize) -> Pool {
+        Pool { order: VecDeque::new(), by_id: BTreeMap::new(), max }
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// True if full.
+    pub fn is_full(&self) -> bool {
+        self.by_id.len() >= self.max
+    }
+
+    /// True if the id is pending.
+    pub fn contains(&self, id: &Checksum256) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Adds at the back; false if already present or full.
+    pub fn push(&mut self, vt: Arc<VerifiedTransaction>) -> bool {
+        if self.is_full() || self.by_id.contains_key(&vt.id) {
+            return false;
+        }
+        self.order.push_back(vt.id);
+        self.by_id.insert(vt.id, vt);
+        true
+    }
+
+    /// Puts transactions of an abandoned block back at the front, in block order. Ignores the
+    /// bound: these were already admitted once.
+    pub fn return_front(&mut self, txs: Vec<Arc<VerifiedTransaction>>) {
+        for vt in txs.into_iter().rev() {
+            if self.by_id.contains_key(&vt.id) {
+                continue;
+            }
+            self.order.push_front(vt.id);
+            self.by_id.insert(vt.id, vt);
+        }
+    }
+
+    /// Removes a transaction.
+    pub fn remove(&mut self, id: &Checksum256) -> Option<Arc<VerifiedTransaction>> {
+        self.by_id.remove(id)
+    }
+
+    /// The pending transactions in order (skipping removed ones lazily).
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<VerifiedTransaction>> {
+        self.order.iter().filter_map(|id| self.by_id.get(id))
+    }
+
+    /// Drops queue slots of removed transactions (amortized cleanup).
+    pub fn compact(&mut self) {
+        if self.order.len() > 2 * self.by_id.len() + 64 {
+            let by_id = &self.by_id;
+            self.order.retain(|id| by_id.contains_key(id));
+        }
+    }
+
+    /// The verified form of a packed transaction if we hold the same one (same signatures),
+    /// so that block application never recovers keys twice.
+    pub fn verified(&self, id: &Checksum256, packed: &PackedTransaction) -> Option<Arc<VerifiedTransaction>> {
+        self.by_id.get(id).filter(|vt| vt.packed.signatures == packed.signatures).cloned()
+    }
+}

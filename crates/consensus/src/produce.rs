@@ -1,0 +1,182 @@
+//! Block production: in its slot, a local producer builds on the head from the pool, votes,
+//! persists its watermark and signs.
+
+use std::sync::Arc;
+
+use civitas_protocol::block::{transaction_mroot, EXT_EVIDENCE};
+use civitas_protocol::transaction::VerifiedTransaction;
+use civitas_protocol::{BlockHeader, Bytes, Extension, Pack, SignedBlock, Vote};
+
+use crate::core::{BlockLimits, Consensus, LocalProducer, Output, Watermark};
+use crate::exec::BlockMeta;
+use crate::forkdb::BlockEntry;
+use crate::schedule::key_of;
+
+/// A block built on the head and applied to the chain state (sealed), not yet adopted.
+pub(crate) struct Built {
+    pub block: Arc<SignedBlock>,
+    pub entry: BlockEntry,
+    pub included: Vec<Arc<VerifiedTransaction>>,
+}
+
+impl Consensus {
+    /// The local producer scheduled for `slot` on top of the head, if any.
+    fn local_for_slot(&self, slot: u64) -> Option<LocalProducer> {
+        let head = &self.head;
+        let round = self.params.round_of(slot);
+        let name = if round > head.round {
+            let s = self.elect_for(head, round);
+            let p = s.producers[self.params.producer_index(slot, s.producers.len())].clone();
+            if Some(p.block_signing_key) != key_of(&s, p.producer_name) {
+                return None;
+            }
+            p
+        } else {
+            head.schedule.producers[self.params.producer_index(slot, head.schedule.producers.len())].clone()
+        };
+        self.config
+            .producers
+            .iter()
+            .find(|p| p.name == name.producer_name && p.key.public_key() == name.block_signing_key)
+            .cloned()
+    }
+
+    /// Produces a block if the current slot belongs to a local producer.
+    pub(crate) fn maybe_produce(&mut self, out: &mut Output) {
+        let Some(slot) = self.params.slot_at(self.now) else { return };
+        if slot <= self.head.slot || self.config.producers.is_empty() {
+            return;
+        }
+        let Some(local) = self.local_for_slot(slot) else { return };
+        let wm = self.watermark(local.name);
+        if slot <= wm.last_slot {
+            return;
+        }
+        let head = self.head.clone();
+        // The vote: from the highest justified height, for the heights above the watermark.
+        let source = head.finality.justified_top();
+        let first = (wm.vote_top + 1).max(source + 1).max(head.finality.lib + 1);
+        let chain_ok = head.last_votes.get(&local.name).is_none_or(|&(src, top)| first > top && source >= src);
+        let vote = (source >= wm.vote_source && first <= head.num + 1 && chain_ok).then_some(Vote { source_num: source, first_num: first });
+        let limits = self.config.limits;
+        let Some(built) = self.build_block(&head, slot, &local, vote, limits, true) else { return };
+        // The watermark goes to disk before the block goes anywhere.
+        let mut nw = Watermark { last_slot: slot, ..wm };
+        if let Some(v) = vote {
+            nw.vote_top = built.entry.num;
+            nw.vote_source = v.source_num;
+        }
+        self.watermarks.insert(local.name, nw);
+        out.watermarks.push((local.name, nw));
+
+        let block = built.block;
+        for vt in &built.included {
+            self.pool.remove(&vt.id);
+        }
+        self.pool.compact();
+        self.applied_txs.insert(built.entry.id, built.included);
+        self.seen_slots.insert((local.name, slot), (block.header.clone(), block.producer_signature));
+        let entry = self.forkdb.insert(built.entry);
+        self.head = entry;
+        out.head_changed = true;
+        out.accepted.push(block.clone());
+        out.broadcast.push(block);
+        self.advance_lib(out);
+    }
+
+    /// Builds (but does not adopt) another block for the current slot on the head, with no
+    /// transactions and no vote, ignoring watermarks. Only simulations of byzantine producers
+    /// use this, to double-produce.
+    pub fn forge_block(&mut self) -> Option<Arc<SignedBlock>> {
+        let slot = self.params.slot_at(self.now)?;
+        let head = self.head.clone();
+        if slot <= head.slot {
+            return None;
+        }
+        let local = self.local_for_slot(slot)?;
+        let limits = BlockLimits { max_transactions: 0, max_bytes: 0 };
+        let built = self.build_block(&head, slot, &local, None, limits, false)?;
+        self.chain.undo_block();
+        Some(built.block)
+    }
+
+    /// Executes a new block on the head and signs it. Leaves the chain state with the block
+    /// applied.
+    fn build_block(&mut self, head: &Arc<BlockEntry>, slot: u64, local: &LocalProducer, vote: Option<Vote>, limits: BlockLimits, with_evidence: bool) -> Option<Built> {
+        let num = head.num + 1;
+        let round = self.params.round_of(slot);
+        let new_schedule = (round > head.round).then(|| self.elect_for(head, round));
+        let schedule = match &new_schedule {
+            Some(s) => Arc::new(s.clone()),
+            None => head.schedule.clone(),
+        };
+        let prev_schedule = if round > head.round { head.schedule.clone() } else { head.prev_schedule.clone() };
+        let finality = self.forkdb.evaluate(head, num, local.name, vote, &schedule, &prev_schedule);
+        let meta = BlockMeta { num, slot, producer: local.name, round, lib: finality.lib };
+        self.begin_exec(head, &meta);
+
+        let mut included = vec![];
+        let mut bytes = 0usize;
+        let mut drop = vec![];
+        let candidates: Vec<_> = self.pool.iter().cloned().collect();
+        for vt in candidates {
+            if included.len() >= limits.max_transactions || bytes + vt.size > limits.max_bytes {
+                break;
+            }
+            match self.chain.apply_transaction(&vt) {
+                Ok(_) => {
+                    bytes += vt.size;
+                    included.push(vt);
+                }
+                // A transaction that no longer applies (expired, duplicate, spent) leaves the pool.
+                Err(_) => drop.push(vt.id),
+            }
+        }
+        for id in &drop {
+            self.pool.remove(id);
+        }
+        let evidence: Vec<_> = if with_evidence { self.pending_evidence.clone() } else { vec![] };
+        if self.apply_evidence(&evidence).is_err() {
+            // Evidence that no longer applies (already recorded on this branch) is dropped; the
+            // next tick of the slot retries without it.
+            self.pending_evidence.clear();
+            self.chain.abort_block();
+            return None;
+        }
+        let state_root = self.chain.finish_block();
+        let transactions: Vec<_> = included.iter().map(|vt| vt.packed.clone()).collect();
+        let header_extensions = if evidence.is_empty() { vec![] } else { vec![Extension(EXT_EVIDENCE, Bytes(evidence.packed()))] };
+        let header = BlockHeader {
+            previous: head.id,
+            block_num: num,
+            slot,
+            producer: local.name,
+            schedule_version: schedule.version,
+            vote,
+            new_schedule,
+            transaction_mroot: transaction_mroot(&transactions),
+            state_root,
+            header_extensions,
+        };
+        let block = Arc::new(SignedBlock::sign(header, transactions, &self.chain.config().chain_id, &local.key));
+        self.pending_evidence.retain(|p| !evidence.contains(p));
+        let mut last_votes = head.last_votes.clone();
+        if let Some(v) = vote {
+            Arc::make_mut(&mut last_votes).insert(local.name, (v.source_num, num));
+        }
+        let entry = BlockEntry {
+            id: block.id(),
+            num,
+            slot,
+            time: self.params.slot_time(slot),
+            producer: local.name,
+            round,
+            schedule,
+            prev_schedule,
+            finality,
+            last_votes,
+            block: block.clone(),
+        };
+        Some(Built { block, entry, included })
+    }
+}

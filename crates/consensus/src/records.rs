@@ -1,0 +1,129 @@
+//! Consensus records kept in the chain state, so that they are undone with forks, committed to
+//! by the state root and agreed on by every node: the active schedule and its history, the
+//! running hash of the current round's block ids, per-producer production statistics and
+//! double-production evidence.
+
+use civitas_chain::state::{self, Kv, RowKey};
+use civitas_protocol::checksum::{sha256_concat, Checksum256};
+use civitas_protocol::{DoubleSignEvidence, Name, ProducerSchedule};
+
+const T_SCHEDULE: u64 = Name::constant("schedule").value();
+const T_ROUND: u64 = Name::constant("roundacc").value();
+const T_PRODSTATS: u64 = Name::constant("prodstats").value();
+const T_EVIDENCE: u64 = Name::constant("evidence").value();
+
+/// Per-producer statistics, public through the API (SPEC §4: blocks produced and missed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProducerStats {
+    /// Blocks produced on this chain.
+    pub produced: u64,
+    /// Slots missed in total.
+    pub missed: u64,
+    /// Slots missed since the last produced block.
+    pub missed_in_row: u32,
+    /// Height of the last produced block (0 if none).
+    pub last_produced: u32,
+    /// Blocks of this producer that became irreversible.
+    pub irreversible: u64,
+}
+
+civitas_protocol::packable_struct!(ProducerStats { produced, missed, missed_in_row, last_produced, irreversible });
+
+/// The running hash of the current round's block ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundAcc {
+    /// The round the accumulator is for.
+    pub round: u64,
+    /// Hash chain over the ids of the round's blocks.
+    pub acc: Checksum256,
+}
+
+civitas_protocol::packable_struct!(RoundAcc { round, acc });
+
+fn active_key() -> RowKey {
+    RowKey::chain(T_SCHEDULE, 0, u64::MAX)
+}
+
+/// The active schedule.
+pub fn active_schedule(kv: &Kv) -> Option<ProducerSchedule> {
+    state::get(kv, &active_key())
+}
+
+/// Sets the active schedule and records it in the history by version.
+pub fn set_active_schedule(kv: &mut Kv, s: &ProducerSchedule) {
+    state::put(kv, active_key(), s);
+    state::put(kv, RowKey::chain(T_SCHEDULE, 0, u64::from(s.version)), s);
+}
+
+/// A schedule by version.
+pub fn schedule_by_version(kv: &Kv, version: u32) -> Option<ProducerSchedule> {
+    state::get(kv, &RowKey::chain(T_SCHEDULE, 0, u64::from(version)))
+}
+
+fn round_key() -> RowKey {
+    RowKey::chain(T_ROUND, 0, 0)
+}
+
+fn folded(kv: &Kv, parent_id: &Checksum256, parent_round: u64) -> Checksum256 {
+    let cur: RoundAcc = state::get(kv, &round_key()).unwrap_or(RoundAcc { round: parent_round, acc: Checksum256::ZERO });
+    let base = if cur.round == parent_round { cur.acc } else { Checksum256::ZERO };
+    sha256_concat(&[&base.0, &parent_id.0])
+}
+
+/// The shuffle seed of `round` for a block whose parent is `parent_id` in `parent_round`:
+/// the hash of the parent round's block ids on this chain (the parent included) and the round.
+pub fn peek_round_seed(kv: &Kv, parent_id: &Checksum256, parent_round: u64, round: u64) -> Checksum256 {
+    sha256_concat(&[&folded(kv, parent_id, parent_round).0, &round.to_le_bytes()])
+}
+
+/// Folds the parent's id into its round's accumulator, restarting it when the block opens a
+/// later round.
+pub fn advance_round(kv: &mut Kv, parent_id: &Checksum256, parent_round: u64, round: u64) {
+    let acc = folded(kv, parent_id, parent_round);
+    let next = if round > parent_round { RoundAcc { round, acc: Checksum256::ZERO } } else { RoundAcc { round, acc } };
+    state::put(kv, round_key(), &next);
+}
+
+fn stats_key(p: Name) -> RowKey {
+    RowKey::chain(T_PRODSTATS, 0, p.value())
+}
+
+/// A producer's statistics.
+pub fn stats(kv: &Kv, p: Name) -> ProducerStats {
+    state::get(kv, &stats_key(p)).unwrap_or_default()
+}
+
+/// Every producer's statistics, by name.
+pub fn all_stats(kv: &Kv) -> Vec<(Name, ProducerStats)> {
+    kv.range(stats_key(Name(0)), stats_key(Name(u64::MAX)))
+        .map(|(k, v)| (Name(k.pk), civitas_protocol::Unpack::unpack_exact(v).unwrap_or_default()))
+        .collect()
+}
+
+/// Applies `f` to a producer's statistics.
+pub fn update_stats(kv: &mut Kv, p: Name, f: impl FnOnce(&mut ProducerStats)) {
+    let mut s = stats(kv, p);
+    f(&mut s);
+    state::put(kv, stats_key(p), &s);
+}
+
+fn evidence_key(producer: Name, slot: u64) -> RowKey {
+    RowKey::chain(T_EVIDENCE, producer.value(), slot)
+}
+
+/// True if evidence for this producer and slot is already recorded.
+pub fn has_evidence(kv: &Kv, producer: Name, slot: u64) -> bool {
+    kv.contains(&evidence_key(producer, slot))
+}
+
+/// Records evidence.
+pub fn put_evidence(kv: &mut Kv, e: &DoubleSignEvidence) {
+    state::put(kv, evidence_key(e.first.producer, e.first.slot), e);
+}
+
+/// All recorded evidence.
+pub fn all_evidence(kv: &Kv) -> Vec<DoubleSignEvidence> {
+    let lo = RowKey::chain(T_EVIDENCE, 0, 0);
+    let hi = RowKey::chain(T_EVIDENCE, u64::MAX, u64::MAX);
+    kv.range(lo, hi).filter_map(|(_, v)| civitas_protocol::Unpack::unpack_exact(v).ok()).collect()
+}

@@ -1,0 +1,133 @@
+//! A simulated node: the consensus core plus what its shell would keep on disk.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use civitas_chain::Genesis;
+use civitas_consensus::{Consensus, CoreConfig, Input, LocalProducer, Output, Watermark};
+use civitas_protocol::{Checksum256, Name, SignedBlock};
+
+/// How a node behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behavior {
+    /// Follows the protocol.
+    Honest,
+    /// One of two nodes holding the same producer key (equivocation: both produce and vote,
+    /// on whatever branch each sees).
+    Twin,
+    /// Produces a second, different block in each of its slots and sends each half the network.
+    DoubleProducer,
+    /// Sends an invalid block in each of its slots (in addition to nothing else).
+    Invalid(InvalidKind),
+    /// Shows its blocks only to other byzantine nodes until the release time, then to everyone.
+    Withholder {
+        /// When the private blocks are released (ms since genesis).
+        release_ms: u64,
+    },
+    /// Sends its blocks late.
+    Late {
+        /// Extra delay.
+        delay_ms: u64,
+    },
+}
+
+/// Ways to make a block invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKind {
+    /// A corrupted signature.
+    BadSignature,
+    /// Signed for a slot that is not its own.
+    WrongProducer,
+    /// A transaction that does not apply.
+    BadTransaction,
+    /// A wrong state commitment.
+    BadStateRoot,
+}
+
+impl Behavior {
+    /// True for the honest behaviour.
+    pub fn is_honest(&self) -> bool {
+        *self == Behavior::Honest
+    }
+}
+
+/// What survives a crash.
+#[derive(Debug, Default, Clone)]
+pub struct Disk {
+    /// Accepted blocks in the order they were persisted (parents first).
+    pub blocks: Vec<Arc<SignedBlock>>,
+    /// The same, by id.
+    pub by_id: BTreeMap<Checksum256, Arc<SignedBlock>>,
+    /// Producer watermarks (persisted before any signed block leaves).
+    pub watermarks: BTreeMap<Name, Watermark>,
+    /// The highest LIB ever reported.
+    pub lib: u32,
+}
+
+/// One node of the simulation.
+pub struct SimNode {
+    /// Its producer account, if it produces.
+    pub producer: Option<LocalProducer>,
+    /// Its behaviour.
+    pub behavior: Behavior,
+    /// The running core (`None` while crashed).
+    pub core: Option<Consensus>,
+    /// Its persisted state.
+    pub disk: Disk,
+    /// Blocks a withholder has not released yet.
+    pub withheld: Vec<Arc<SignedBlock>>,
+}
+
+impl SimNode {
+    /// A fresh node at genesis.
+    pub fn new(genesis: &Genesis, producer: Option<LocalProducer>, behavior: Behavior) -> SimNode {
+        let core = Some(Self::boot(genesis, &producer));
+        SimNode { producer, behavior, core, disk: Disk::default(), withheld: vec![] }
+    }
+
+    fn boot(genesis: &Genesis, producer: &Option<LocalProducer>) -> Consensus {
+        let config = CoreConfig { producers: producer.iter().cloned().collect(), ..Default::default() };
+        Consensus::new(genesis, config).expect("simulation genesis is valid")
+    }
+
+    /// True while running.
+    pub fn is_up(&self) -> bool {
+        self.core.is_some()
+    }
+
+    /// Writes an output's durable parts to disk (watermarks first, then blocks, then the LIB).
+    pub fn persist(&mut self, out: &Output) {
+        for (p, w) in &out.watermarks {
+            self.disk.watermarks.insert(*p, *w);
+        }
+        for b in &out.accepted {
+            if self.disk.by_id.insert(b.id(), b.clone()).is_none() {
+                self.disk.blocks.push(b.clone());
+            }
+        }
+        if let Some(b) = out.irreversible.last() {
+            self.disk.lib = self.disk.lib.max(b.block_num());
+        }
+    }
+
+    /// Loses everything in memory.
+    pub fn crash(&mut self) {
+        self.core = None;
+        self.withheld.clear();
+    }
+
+    /// Starts again from disk: watermarks first, then every persisted block in order.
+    pub fn restart(&mut self, genesis: &Genesis, now: civitas_protocol::TimePoint) -> Output {
+        let mut core = Self::boot(genesis, &self.producer);
+        core.set_time(now);
+        for (p, w) in &self.disk.watermarks {
+            core.set_watermark(*p, *w);
+        }
+        let mut out = Output::default();
+        for b in self.disk.blocks.clone() {
+            core.handle(Input::Block { block: b, from: None }, &mut out);
+        }
+        self.core = Some(core);
+        out
+    }
+}

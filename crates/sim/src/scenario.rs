@@ -1,0 +1,195 @@
+//! Randomized runs: a fault mix chosen from the seed, a safety phase with faults, then a
+//! liveness phase in which everything heals and the honest nodes must converge.
+
+use crate::net::{Event, LinkModel};
+use crate::node::{Behavior, InvalidKind};
+use crate::rng::Rng;
+use crate::sim::{Fault, Sim, SimConfig};
+
+/// The outcome of a randomized run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The seed.
+    pub seed: u64,
+    /// Byzantine producers and their behaviour.
+    pub byzantine: Vec<(usize, Behavior)>,
+    /// Faults scheduled during the safety phase.
+    pub faults: usize,
+    /// Highest irreversible height any honest node reached.
+    pub finalized: u32,
+    /// The final fingerprint of all honest states (determinism).
+    pub fingerprint: civitas_protocol::Checksum256,
+}
+
+/// How a randomized run is sized.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSpec {
+    /// Producers.
+    pub producers: usize,
+    /// Rounds with faults.
+    pub fault_rounds: u64,
+    /// Rounds after everything healed.
+    pub liveness_rounds: u64,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec { producers: 21, fault_rounds: 20, liveness_rounds: 10 }
+    }
+}
+
+fn pick_behavior(rng: &mut Rng, fault_end_ms: u64) -> Behavior {
+    match rng.below(8) {
+        0 => Behavior::DoubleProducer,
+        1 => Behavior::Invalid(InvalidKind::BadSignature),
+        2 => Behavior::Invalid(InvalidKind::WrongProducer),
+        3 => Behavior::Invalid(InvalidKind::BadTransaction),
+        4 => Behavior::Invalid(InvalidKind::BadStateRoot),
+        5 => Behavior::Withholder { release_ms: rng.range(fault_end_ms / 4, fault_end_ms) },
+        6 => Behavior::Late { delay_ms: rng.range(100, 450) },
+        _ => Behavior::Twin,
+    }
+}
+
+/// The simulation configuration and fault schedule a seed stands for.
+pub fn build(seed: u64, spec: RunSpec) -> Sim {
+    let mut rng = Rng::new(seed ^ 0x5eed_5eed);
+    let interval = 500u32;
+    let round_ms = spec.producers as u64 * u64::from(interval);
+    let fault_end = spec.fault_rounds * round_ms;
+    let max_byz = (spec.producers - 1) / 3;
+    let nbyz = rng.below(max_byz as u64 + 1) as usize;
+    let byz_idx = rng.subset(spec.producers, nbyz);
+    let byzantine: Vec<(usize, Behavior)> = byz_idx.iter().map(|&i| (i, pick_behavior(&mut rng, fault_end))).collect();
+    let link = LinkModel { latency_ms: rng.range(5, 80), jitter_ms: rng.range(0, 80), loss: [0.0, 0.0, 0.01, 0.05][rng.below(4) as usize] };
+    let cfg = SimConfig {
+        seed,
+        producers: spec.producers,
+        observers: 1 + rng.below(2) as usize,
+        block_interval_ms: interval,
+        link,
+        tx_per_slot: rng.below(3) as u32,
+        byzantine,
+        accounts: 12,
+    };
+    let mut sim = Sim::new(cfg);
+    let n = sim.nodes.len();
+    let honest = sim.honest();
+    let twins = sim.twin_nodes();
+    // Partitions: a few random splits, each healed after a while.
+    let splits = rng.below(4);
+    for _ in 0..splits {
+        let start = rng.range(round_ms, fault_end.saturating_sub(round_ms).max(round_ms + 1));
+        let len = rng.range(round_ms / 2, 4 * round_ms);
+        let k = 2 + rng.below(2) as usize;
+        let mut groups: Vec<usize> = (0..n).map(|_| rng.below(k as u64) as usize).collect();
+        // Twin copies sit on different sides from their originals when they can.
+        for (t, &node) in twins.iter().enumerate() {
+            let orig = sim.cfg.byzantine.iter().filter(|(_, b)| *b == Behavior::Twin).nth(t).map(|(i, _)| *i);
+            if let Some(o) = orig {
+                groups[node] = (groups[o] + 1) % k;
+            }
+        }
+        sim.schedule_fault(start, Fault::Partition(groups));
+        sim.schedule_fault((start + len).min(fault_end), Fault::Heal);
+    }
+    // Crashes of honest nodes, restarted later (or at the end of the fault phase).
+    let crashes = rng.below(4);
+    for _ in 0..crashes {
+        let node = honest[rng.below(honest.len() as u64) as usize];
+        let at = rng.range(round_ms / 2, fault_end.saturating_sub(round_ms / 2).max(round_ms));
+        let back = (at + rng.range(500, 3 * round_ms)).min(fault_end);
+        sim.schedule_fault(at, Fault::Crash(node));
+        sim.schedule_fault(back, Fault::Restart(node));
+    }
+    // Liveness phase: everything heals.
+    sim.schedule_fault(fault_end, Fault::Heal);
+    sim.schedule_fault(fault_end, Fault::SetLoss(0.0));
+    for &i in &honest {
+        sim.schedule_fault(fault_end + 1, Fault::Restart(i));
+    }
+    sim
+}
+
+/// Runs one seed and checks every invariant; on failure, the error names the seed and how to
+/// replay it.
+pub fn run(seed: u64, spec: RunSpec) -> Result<Report, String> {
+    let mut sim = build(seed, spec);
+    let round_ms = spec.producers as u64 * u64::from(sim.cfg.block_interval_ms);
+    let fault_end = spec.fault_rounds * round_ms;
+    let fail = |what: String| {
+        format!("seed {seed}: {what}\n  replay: CIVITAS_SIM_SEED={seed} cargo test --release -p civitas-sim --test swarm replay -- --nocapture")
+    };
+    sim.run_until(fault_end).map_err(|v| fail(v.0))?;
+    let honest = sim.honest();
+    let lib_at = |sim: &Sim, i: usize| sim.nodes[i].core.as_ref().map_or(0, |c| c.lib().num);
+    let before: Vec<u32> = honest.iter().map(|&i| lib_at(&sim, i)).collect();
+    // Within two rounds of healing, every honest node's LIB must advance.
+    sim.run_until(fault_end + 2 * round_ms + round_ms / 2).map_err(|v| fail(v.0))?;
+    for (k, &i) in honest.iter().enumerate() {
+        if lib_at(&sim, i) <= before[k] {
+            return Err(fail(format!("LIVENESS: node {i} LIB stuck at {} two rounds after healing", lib_at(&sim, i))));
+        }
+    }
+    let end = fault_end + spec.liveness_rounds * round_ms;
+    let mid: Vec<u32> = honest.iter().map(|&i| lib_at(&sim, i)).collect();
+    sim.run_until(end).map_err(|v| fail(v.0))?;
+    for (k, &i) in honest.iter().enumerate() {
+        if lib_at(&sim, i) <= mid[k] {
+            return Err(fail(format!("LIVENESS: node {i} LIB stuck at {} in the healed phase", lib_at(&sim, i))));
+        }
+    }
+    quiesce(&mut sim, 3000);
+    if let Some(v) = &sim.checker.violation {
+        return Err(fail(v.0.clone()));
+    }
+    // Convergence: with production paused and messages delivered, every honest node has the
+    // same head and LIB.
+    let first = honest[0];
+    let (h0, l0) = {
+        let c = sim.nodes[first].core.as_ref().ok_or_else(|| fail("honest node down at the end".into()))?;
+        (c.head().id, c.lib().id)
+    };
+    for &i in &honest {
+        let c = sim.nodes[i].core.as_ref().ok_or_else(|| fail(format!("node {i} down at the end")))?;
+        if c.head().id != h0 || c.lib().id != l0 {
+            return Err(fail(format!(
+                "CONVERGENCE: node {i} head {}/{} LIB {} vs node {first} head {} LIB {}",
+                c.head().num,
+                c.head().id,
+                c.lib().num,
+                sim.nodes[first].core.as_ref().map_or(0, |c| c.head().num),
+                sim.nodes[first].core.as_ref().map_or(0, |c| c.lib().num)
+            )));
+        }
+    }
+    sim.checker.check_pay(&sim.nodes);
+    if let Some(v) = &sim.checker.violation {
+        return Err(fail(v.0.clone()));
+    }
+    Ok(Report {
+        seed,
+        byzantine: sim.cfg.byzantine.clone(),
+        faults: sim.faults.len(),
+        finalized: sim.checker.finalized.keys().next_back().copied().unwrap_or(0),
+        fingerprint: sim.fingerprint(),
+    })
+}
+
+/// Delivers every message in flight for `ms` without starting new slots.
+pub fn quiesce(sim: &mut Sim, ms: u64) {
+    let until = sim.net.now_ms + ms;
+    while let Some(t) = sim.net.peek_time() {
+        if t > until {
+            break;
+        }
+        let Some((_, ev)) = sim.net.pop() else { break };
+        if matches!(ev, Event::Slot(_)) {
+            continue;
+        }
+        sim.step_public(ev);
+        if sim.checker.violation.is_some() {
+            return;
+        }
+    }
+}
