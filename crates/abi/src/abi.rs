@@ -71,18 +71,12 @@ impl Abi {
 
     /// The return type of `action`, if the ABI declares one.
     pub fn action_result_type(&self, action: Name) -> Option<&str> {
-        self.action_results
-            .get(&action)
-            .map(|&i| self.def.action_results[i].result_type.as_str())
+        self.action_results.get(&action).map(|&i| self.def.action_results[i].result_type.as_str())
     }
 
     /// The message registered for an `eosio_assert_code` code.
     pub fn error_message(&self, code: u64) -> Option<&str> {
-        self.def
-            .error_messages
-            .iter()
-            .find(|e| e.error_code == code)
-            .map(|e| e.error_msg.as_str())
+        self.def.error_messages.iter().find(|e| e.error_code == code).map(|e| e.error_msg.as_str())
     }
 
     /// Whether `type_name` (possibly with `[]` / `?` suffixes) names a type of this ABI.
@@ -105,10 +99,7 @@ impl Abi {
     }
 
     fn types<'a>(&'a self, extra: &'a [Node]) -> Types<'a> {
-        Types {
-            table: &self.nodes,
-            extra,
-        }
+        Types { table: &self.nodes, extra }
     }
 
     /// Finds the node of a type expression. Expressions the ABI never spells out (such as
@@ -128,10 +119,7 @@ impl Abi {
                 wrappers.push(Wrapper::Optional);
                 base = inner;
             } else {
-                return Err(AbiError::UnknownType {
-                    ty: expr.to_string(),
-                    used_by: "the request".into(),
-                });
+                return Err(AbiError::UnknownType { ty: expr.to_string(), used_by: "the request".into() });
             }
         };
         let mut extra = Vec::with_capacity(wrappers.len());
@@ -184,30 +172,16 @@ mod tests {
     fn transfer_vector_both_ways() {
         let abi = token_and_system_abi();
         let json = json!({"from": "alice", "to": "bob", "quantity": "1.0000 EOS", "memo": "hi"});
-        assert_eq!(
-            hex::encode(abi.json_to_binary("transfer", &json).unwrap()),
-            TRANSFER_DATA
-        );
-        assert_eq!(
-            abi.binary_to_json("transfer", &hex::decode(TRANSFER_DATA).unwrap())
-                .unwrap(),
-            json
-        );
+        assert_eq!(hex::encode(abi.json_to_binary("transfer", &json).unwrap()), TRANSFER_DATA);
+        assert_eq!(abi.binary_to_json("transfer", &hex::decode(TRANSFER_DATA).unwrap()).unwrap(), json);
     }
 
     #[test]
     fn voteproducer_vector_both_ways() {
         let abi = token_and_system_abi();
         let json = json!({"voter": "alice", "proxy": "", "producers": ["bp1", "bp3"]});
-        assert_eq!(
-            hex::encode(abi.json_to_binary("voteproducer", &json).unwrap()),
-            VOTE_DATA
-        );
-        assert_eq!(
-            abi.binary_to_json("voteproducer", &hex::decode(VOTE_DATA).unwrap())
-                .unwrap(),
-            json
-        );
+        assert_eq!(hex::encode(abi.json_to_binary("voteproducer", &json).unwrap()), VOTE_DATA);
+        assert_eq!(abi.binary_to_json("voteproducer", &hex::decode(VOTE_DATA).unwrap()).unwrap(), json);
     }
 
     #[test]
@@ -240,39 +214,18 @@ mod tests {
     fn errors_name_the_failing_path() {
         let abi = token_and_system_abi();
         let err = abi
-            .json_to_binary(
-                "voteproducer",
-                &json!({"voter": "alice", "proxy": "", "producers": ["bp1", "bp2", "Bob"]}),
-            )
+            .json_to_binary("voteproducer", &json!({"voter": "alice", "proxy": "", "producers": ["bp1", "bp2", "Bob"]}))
             .unwrap_err();
         assert_eq!(err.path(), Some("voteproducer.producers[2]"));
-        assert!(
-            err.to_string()
-                .starts_with("voteproducer.producers[2]: invalid name \"Bob\""),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("voteproducer.producers[2]: invalid name \"Bob\""), "{err}");
+        let err = abi.json_to_binary("transfer", &json!({"from": "alice", "to": "bob", "memo": ""})).unwrap_err();
+        assert_eq!(err.to_string(), "transfer.quantity: expected asset string, field is missing");
         let err = abi
-            .json_to_binary("transfer", &json!({"from": "alice", "to": "bob", "memo": ""}))
+            .json_to_binary("transfer", &json!({"from": "alice", "to": "bob", "quantity": 1, "memo": ""}))
             .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "transfer.quantity: expected asset string, field is missing"
-        );
-        let err = abi
-            .json_to_binary(
-                "transfer",
-                &json!({"from": "alice", "to": "bob", "quantity": 1, "memo": ""}),
-            )
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "transfer.quantity: expected asset string, found number 1"
-        );
+        assert_eq!(err.to_string(), "transfer.quantity: expected asset string, found number 1");
         let err = abi.json_to_binary("transfer", &json!([])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "transfer: expected object (struct transfer), found array"
-        );
+        assert_eq!(err.to_string(), "transfer: expected object (struct transfer), found array");
         let err = abi.binary_to_json("nope", &[]).unwrap_err();
         assert!(matches!(err, AbiError::UnknownType { .. }), "{err}");
     }
@@ -281,10 +234,7 @@ mod tests {
     fn extra_json_fields_are_ignored() {
         let abi = token_and_system_abi();
         let json = json!({"from": "alice", "to": "bob", "quantity": "1.0000 EOS", "memo": "hi", "x": [1]});
-        assert_eq!(
-            hex::encode(abi.json_to_binary("transfer", &json).unwrap()),
-            TRANSFER_DATA
-        );
+        assert_eq!(hex::encode(abi.json_to_binary("transfer", &json).unwrap()), TRANSFER_DATA);
     }
 
     #[test]
@@ -295,19 +245,11 @@ mod tests {
             let err = abi.binary_to_json("transfer", &bytes[..n]).unwrap_err();
             assert!(matches!(err, AbiError::Binary { .. }), "{n}: {err}");
         }
-        let err = abi
-            .binary_to_json("transfer", &hex::decode("0000000000855c34").unwrap())
-            .unwrap_err();
-        assert!(
-            err.to_string().starts_with("transfer.to: unexpected end of input"),
-            "{err}"
-        );
+        let err = abi.binary_to_json("transfer", &hex::decode("0000000000855c34").unwrap()).unwrap_err();
+        assert!(err.to_string().starts_with("transfer.to: unexpected end of input"), "{err}");
         let mut long = bytes.clone();
         long.push(0);
         let err = abi.binary_to_json("transfer", &long).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "transfer: 1 trailing bytes after the value (at offset 35)"
-        );
+        assert_eq!(err.to_string(), "transfer: 1 trailing bytes after the value (at offset 35)");
     }
 }

@@ -102,18 +102,14 @@ fn parse_text<T: FromStr + Pack>(v: &Value, what: &str, out: &mut Vec<u8>) -> Re
 where
     T::Err: Display,
 {
-    let s = v
-        .as_str()
-        .ok_or_else(|| format!("expected {what} string, found {}", describe(v)))?;
+    let s = v.as_str().ok_or_else(|| format!("expected {what} string, found {}", describe(v)))?;
     s.parse::<T>().map_err(|e| e.to_string())?.pack(out);
     Ok(())
 }
 
 /// Reads hex of exactly `N` bytes in either case.
 fn parse_hex_fixed<const N: usize>(v: &Value, what: &str) -> Result<[u8; N], String> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| format!("expected {what} hex string, found {}", describe(v)))?;
+    let s = v.as_str().ok_or_else(|| format!("expected {what} hex string, found {}", describe(v)))?;
     let mut out = [0u8; N];
     if s.len() != 2 * N {
         return Err(format!("invalid {what} {}: expected {} hex digits", describe(v), 2 * N));
@@ -255,18 +251,14 @@ impl Builtin {
             B::BlockTimestamp => parse_text::<BlockTimestamp>(v, name, out)?,
             B::Name => parse_text::<Name>(v, name, out)?,
             B::Bytes => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| format!("expected bytes hex string, found {}", describe(v)))?;
+                let s = v.as_str().ok_or_else(|| format!("expected bytes hex string, found {}", describe(v)))?;
                 let bytes = hex::decode(s).map_err(|e| format!("invalid bytes {}: {e}", describe(v)))?;
                 let len = u32::try_from(bytes.len()).map_err(|_| "bytes longer than 2^32-1".to_string())?;
                 write_varuint32(out, len);
                 out.extend_from_slice(&bytes);
             }
             B::String => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| format!("expected string, found {}", describe(v)))?;
+                let s = v.as_str().ok_or_else(|| format!("expected string, found {}", describe(v)))?;
                 let len = u32::try_from(s.len()).map_err(|_| "string longer than 2^32-1 bytes".to_string())?;
                 write_varuint32(out, len);
                 out.extend_from_slice(s.as_bytes());
@@ -281,10 +273,7 @@ impl Builtin {
             B::Asset => parse_text::<Asset>(v, name, out)?,
             B::ExtendedAsset => {
                 let m = v.as_object().ok_or_else(|| {
-                    format!(
-                        "expected extended_asset object {{quantity, contract}}, found {}",
-                        describe(v)
-                    )
+                    format!("expected extended_asset object {{quantity, contract}}, found {}", describe(v))
                 })?;
                 for (key, what) in [("quantity", "asset"), ("contract", "name")] {
                     let field = m.get(key).ok_or_else(|| format!("extended_asset is missing {key}"))?;
@@ -308,8 +297,7 @@ mod tests {
 
     fn round_trip(b: Builtin, v: Value) -> Vec<u8> {
         let mut out = Vec::new();
-        b.encode(&v, &mut out)
-            .unwrap_or_else(|e| panic!("{} {v}: {e}", b.name()));
+        b.encode(&v, &mut out).unwrap_or_else(|e| panic!("{} {v}: {e}", b.name()));
         let mut r = Reader::new(&out);
         let back = b.decode(&mut r).unwrap();
         assert_eq!(r.remaining(), 0, "{}", b.name());
@@ -343,22 +331,14 @@ mod tests {
             (Builtin::Int64, json!(-5), "fbffffffffffffff"),
             (Builtin::Uint64, json!("18446744073709551615"), "ffffffffffffffff"),
             (Builtin::Uint64, json!(4294967295u32), "ffffffff00000000"),
-            (
-                Builtin::Int128,
-                json!("-170141183460469231731687303715884105728"),
-                "00000000000000000000000000000080",
-            ),
+            (Builtin::Int128, json!("-170141183460469231731687303715884105728"), "00000000000000000000000000000080"),
             (Builtin::Uint128, json!(1), "01000000000000000000000000000000"),
             (Builtin::VarInt32, json!(-1), "01"),
             (Builtin::VarInt32, json!(64), "8001"),
             (Builtin::VarUint32, json!(300), "ac02"),
             (Builtin::Float32, json!("1.5"), "0000c03f"),
             (Builtin::Float64, json!("-0.25"), "000000000000d0bf"),
-            (
-                Builtin::Float128,
-                json!("000102030405060708090a0b0c0d0e0f"),
-                "000102030405060708090a0b0c0d0e0f",
-            ),
+            (Builtin::Float128, json!("000102030405060708090a0b0c0d0e0f"), "000102030405060708090a0b0c0d0e0f"),
             (Builtin::TimePoint, json!("2024-01-01T00:00:00.500"), "20c12810d70d0600"),
             (Builtin::TimePointSec, json!("2024-01-01T00:00:30"), "9e009265"),
             (Builtin::BlockTimestamp, json!("2000-01-01T00:00:01.500"), "03000000"),
@@ -402,25 +382,13 @@ mod tests {
         assert_eq!(enc(Builtin::Checksum160, json!("AB".repeat(20))), Ok("ab".repeat(20)));
         assert_eq!(enc(Builtin::Bytes, json!("0A0b")), Ok("020a0b".into()));
         assert_eq!(enc(Builtin::Bool, json!(0)), Ok("00".into()));
-        assert_eq!(
-            enc(Builtin::Float128, json!(format!("0x{}", "0A".repeat(16)))),
-            Ok("0a".repeat(16))
-        );
+        assert_eq!(enc(Builtin::Float128, json!(format!("0x{}", "0A".repeat(16)))), Ok("0a".repeat(16)));
         assert_eq!(enc(Builtin::Uint64, json!("5")), Ok("0500000000000000".into()));
         assert_eq!(enc(Builtin::Float64, json!(1)), Ok("000000000000f03f".into()));
+        assert_eq!(enc(Builtin::TimePointSec, json!("2024-01-01T00:00:30Z")), Ok("9e009265".into()));
         assert_eq!(
-            enc(Builtin::TimePointSec, json!("2024-01-01T00:00:30Z")),
-            Ok("9e009265".into())
-        );
-        assert_eq!(
-            enc(
-                Builtin::PublicKey,
-                json!("EOS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV")
-            ),
-            enc(
-                Builtin::PublicKey,
-                json!("PUB_K1_6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5BoDq63")
-            )
+            enc(Builtin::PublicKey, json!("EOS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV")),
+            enc(Builtin::PublicKey, json!("PUB_K1_6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5BoDq63"))
         );
     }
 

@@ -46,9 +46,7 @@ fn nested_abi() -> Abi {
 
 fn round_trip(abi: &Abi, ty: &str, v: &Value) -> Vec<u8> {
     let bytes = abi.json_to_binary(ty, v).unwrap_or_else(|e| panic!("{ty} {v}: {e}"));
-    let back = abi
-        .binary_to_json(ty, &bytes)
-        .unwrap_or_else(|e| panic!("{ty} {v}: {e}"));
+    let back = abi.binary_to_json(ty, &bytes).unwrap_or_else(|e| panic!("{ty} {v}: {e}"));
     assert_eq!(&back, v, "{ty}");
     bytes
 }
@@ -77,22 +75,15 @@ fn base_fields_come_first_and_extensions_may_end_early() {
     let abi = nested_abi();
     let full = json!({"a": 1, "b": "x", "c": ["alice"], "d": "-5000000000", "e": -3});
     let bytes = round_trip(&abi, "derived", &full);
-    assert_eq!(
-        hex::encode(&bytes),
-        concat!("01", "010178", "01", "0000000000855c34", "01", "000efad5feffffff", "05")
-    );
+    assert_eq!(hex::encode(&bytes), concat!("01", "010178", "01", "0000000000855c34", "01", "000efad5feffffff", "05"));
     let without_e = json!({"a": 1, "b": null, "c": [], "d": null});
     assert_eq!(hex::encode(round_trip(&abi, "derived", &without_e)), "01000000");
     let without_both = json!({"a": 1, "b": null, "c": []});
     assert_eq!(hex::encode(round_trip(&abi, "derived", &without_both)), "010000");
     // Missing optional and null `T$` mean "absent".
-    let sparse = abi
-        .json_to_binary("derived", &json!({"a": 1, "c": [], "e": null}))
-        .unwrap();
+    let sparse = abi.json_to_binary("derived", &json!({"a": 1, "c": [], "e": null})).unwrap();
     assert_eq!(hex::encode(sparse), "010000");
-    let err = abi
-        .json_to_binary("derived", &json!({"a": 1, "c": [], "e": 1}))
-        .unwrap_err();
+    let err = abi.json_to_binary("derived", &json!({"a": 1, "c": [], "e": 1})).unwrap_err();
     assert_eq!(err.path(), Some("derived.e"));
     assert!(err.to_string().contains("earlier binary extension d"), "{err}");
 }
@@ -101,25 +92,13 @@ fn base_fields_come_first_and_extensions_may_end_early() {
 fn extensions_are_only_omittable_at_the_end_of_the_data() {
     let abi = nested_abi();
     let inner = json!({"a": 2, "c": []});
-    let err = abi
-        .json_to_binary("holder", &json!({"inner": inner, "tail": 9}))
-        .unwrap_err();
+    let err = abi.json_to_binary("holder", &json!({"inner": inner, "tail": 9})).unwrap_err();
     assert_eq!(err.path(), Some("holder.inner.d"));
     assert!(err.to_string().contains("only be left out at the end"), "{err}");
-    let bytes = abi
-        .json_to_binary("tail_holder", &json!({"x": 1, "inner": inner}))
-        .unwrap();
+    let bytes = abi.json_to_binary("tail_holder", &json!({"x": 1, "inner": inner})).unwrap();
     assert_eq!(hex::encode(&bytes), "01020000");
-    round_trip(
-        &abi,
-        "tail_holder",
-        &json!({"x": 1, "inner": {"a": 2, "b": null, "c": []}}),
-    );
-    round_trip(
-        &abi,
-        "holder",
-        &json!({"inner": {"a": 2, "b": null, "c": [], "d": null, "e": 0}, "tail": 9}),
-    );
+    round_trip(&abi, "tail_holder", &json!({"x": 1, "inner": {"a": 2, "b": null, "c": []}}));
+    round_trip(&abi, "holder", &json!({"inner": {"a": 2, "b": null, "c": [], "d": null, "e": 0}, "tail": 9}));
     // An array element is never the end of the data, except by accident.
     let err = abi.json_to_binary("derived[]", &json!([inner])).unwrap_err();
     assert_eq!(err.path(), Some("derived[][0].d"));
@@ -138,22 +117,15 @@ fn recursive_and_variant_values() {
     ] {
         round_trip(&abi, "value", &v);
     }
-    assert_eq!(
-        hex::encode(abi.json_to_binary("value", &json!(["string", "hi"])).unwrap()),
-        "01026869"
-    );
+    assert_eq!(hex::encode(abi.json_to_binary("value", &json!(["string", "hi"])).unwrap()), "01026869");
 
     let err = abi.json_to_binary("value", &json!(["uint8", 1])).unwrap_err();
     assert!(err.to_string().contains("not an alternative of variant value"), "{err}");
-    let err = abi
-        .json_to_binary("value", &json!({"type": "int8", "value": 1}))
-        .unwrap_err();
+    let err = abi.json_to_binary("value", &json!({"type": "int8", "value": 1})).unwrap_err();
     assert!(err.to_string().contains("pair (variant value)"), "{err}");
     let err = abi.binary_to_json("value", &[4, 0]).unwrap_err();
     assert!(err.to_string().contains("variant index 4 out of range"), "{err}");
-    let err = abi
-        .json_to_binary("value", &json!(["value[]", [["int8", 300]]]))
-        .unwrap_err();
+    let err = abi.json_to_binary("value", &json!(["value[]", [["int8", 300]]])).unwrap_err();
     assert_eq!(err.path(), Some("value[0]"));
 }
 
@@ -222,46 +194,14 @@ fn malformed_binary_is_reported_with_a_path() {
 fn wrong_json_types_are_rejected() {
     let abi = nested_abi();
     let cases = [
-        (
-            "tree",
-            json!({"value": "x", "children": []}),
-            "tree.value: expected int32 (number or decimal string)",
-        ),
-        (
-            "tree",
-            json!({"value": 1, "children": {}}),
-            "tree.children: expected array, found object",
-        ),
-        (
-            "tree",
-            json!({"value": 1}),
-            "tree.children: expected array, field is missing",
-        ),
-        (
-            "tree",
-            json!({"value": 2147483648u32, "children": []}),
-            "tree.value: int32 value 2147483648 is out of range",
-        ),
-        (
-            "key_weight",
-            json!({"key": DEV_KEY, "weight": -1}),
-            "key_weight.weight: uint16 cannot be negative",
-        ),
-        (
-            "key_weight",
-            json!({"key": DEV_KEY, "weight": 1.5}),
-            "key_weight.weight: expected uint16, found non-integer",
-        ),
-        (
-            "derived",
-            json!({"a": 1, "b": 5, "c": []}),
-            "derived.b: expected string, found number 5",
-        ),
-        (
-            "derived",
-            json!({"a": 1, "c": ["alice", 7]}),
-            "derived.c[1]: expected name string, found number 7",
-        ),
+        ("tree", json!({"value": "x", "children": []}), "tree.value: expected int32 (number or decimal string)"),
+        ("tree", json!({"value": 1, "children": {}}), "tree.children: expected array, found object"),
+        ("tree", json!({"value": 1}), "tree.children: expected array, field is missing"),
+        ("tree", json!({"value": 2147483648u32, "children": []}), "tree.value: int32 value 2147483648 is out of range"),
+        ("key_weight", json!({"key": DEV_KEY, "weight": -1}), "key_weight.weight: uint16 cannot be negative"),
+        ("key_weight", json!({"key": DEV_KEY, "weight": 1.5}), "key_weight.weight: expected uint16, found non-integer"),
+        ("derived", json!({"a": 1, "b": 5, "c": []}), "derived.b: expected string, found number 5"),
+        ("derived", json!({"a": 1, "c": ["alice", 7]}), "derived.c[1]: expected name string, found number 7"),
         ("bsa", json!(null), "bsa: expected [\"type\", value] pair"),
     ];
     for (ty, v, prefix) in cases {
@@ -290,19 +230,13 @@ fn definition_errors_are_clear() {
         {"name": "s3", "fields": [field("z", "s3")]}
     ]))
     .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "circular type definition: struct s3 -> s3 contains itself by value"
-    );
+    assert_eq!(err.to_string(), "circular type definition: struct s3 -> s3 contains itself by value");
 
     let err = abi_with_structs(json!([{"name": "a", "base": "b"}, {"name": "b", "base": "a"}])).unwrap_err();
     assert!(matches!(err, AbiError::Cycle(_)), "{err}");
 
     let err = abi_with_structs(json!([{"name": "a", "base": "uint8"}])).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid ABI: base \"uint8\" of struct a is not a struct"
-    );
+    assert_eq!(err.to_string(), "invalid ABI: base \"uint8\" of struct a is not a struct");
 
     let err =
         abi_with_structs(json!([{"name": "s", "fields": [field("a", "int8$"), field("b", "int8")]}])).unwrap_err();
@@ -310,24 +244,15 @@ fn definition_errors_are_clear() {
 
     for bad in ["int8$[]", "int8$?", "int8$$"] {
         let err = abi_with_structs(json!([{"name": "s", "fields": [field("a", bad)]}])).unwrap_err();
-        assert!(
-            err.to_string().contains("only allowed as the last suffix"),
-            "{bad}: {err}"
-        );
+        assert!(err.to_string().contains("only allowed as the last suffix"), "{bad}: {err}");
     }
 
     for (structs, what) in [
         (json!([{"name": "s"}, {"name": "s"}]), "type \"s\""),
         (json!([{"name": "name"}]), "type \"name\""),
-        (
-            json!([{"name": "s", "fields": [field("a", "int8"), field("a", "int8")]}]),
-            "field a in struct s",
-        ),
+        (json!([{"name": "s", "fields": [field("a", "int8"), field("a", "int8")]}]), "field a in struct s"),
     ] {
-        assert_eq!(
-            abi_with_structs(structs).unwrap_err().to_string(),
-            format!("duplicate definition of {what}")
-        );
+        assert_eq!(abi_with_structs(structs).unwrap_err().to_string(), format!("duplicate definition of {what}"));
     }
     let err = abi_with_structs(json!([{"name": "s[]"}])).unwrap_err();
     assert!(matches!(err, AbiError::Invalid(_)), "{err}");
@@ -363,9 +288,8 @@ fn base_chain_limits_and_typedef_bases() {
     for i in 1..=10 {
         structs.push(json!({"name": format!("s{i}"), "base": format!("t{}", i - 1), "fields": [field(&format!("f{i}"), "uint8")]}));
     }
-    let types: Vec<Value> = (0..=10)
-        .map(|i| json!({"new_type_name": format!("t{i}"), "type": format!("s{i}")}))
-        .collect();
+    let types: Vec<Value> =
+        (0..=10).map(|i| json!({"new_type_name": format!("t{i}"), "type": format!("s{i}")})).collect();
     let abi = abi(json!({"version": "eosio::abi/1.0", "types": types, "structs": structs})).unwrap();
     let v: serde_json::Map<String, Value> = (0..=10).map(|i| (format!("f{i}"), json!(i))).collect();
     let bytes = round_trip(&abi, "t10", &Value::Object(v));

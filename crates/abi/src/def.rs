@@ -188,18 +188,8 @@ pub struct ActionResultDef {
 civitas_protocol::packable_struct!(TypeDef { new_type_name, ty });
 civitas_protocol::packable_struct!(StructDef { name, base, fields });
 civitas_protocol::packable_struct!(FieldDef { name, ty });
-civitas_protocol::packable_struct!(ActionDef {
-    name,
-    ty,
-    ricardian_contract
-});
-civitas_protocol::packable_struct!(TableDef {
-    name,
-    index_type,
-    key_names,
-    key_types,
-    ty
-});
+civitas_protocol::packable_struct!(ActionDef { name, ty, ricardian_contract });
+civitas_protocol::packable_struct!(TableDef { name, index_type, key_names, key_types, ty });
 civitas_protocol::packable_struct!(ClausePair { id, body });
 civitas_protocol::packable_struct!(ErrorMessage { error_code, error_msg });
 civitas_protocol::packable_struct!(AbiExtension { tag, value });
@@ -320,19 +310,11 @@ mod tests {
      "tables":[],"ricardian_clauses":[],"error_messages":[],"abi_extensions":[],"variants":[],"action_results":[]}"#;
 
     fn transfer_struct() -> StructDef {
-        let f = |n: &str, t: &str| FieldDef {
-            name: n.into(),
-            ty: t.into(),
-        };
+        let f = |n: &str, t: &str| FieldDef { name: n.into(), ty: t.into() };
         StructDef {
             name: "transfer".into(),
             base: String::new(),
-            fields: vec![
-                f("from", "name"),
-                f("to", "name"),
-                f("quantity", "asset"),
-                f("memo", "string"),
-            ],
+            fields: vec![f("from", "name"), f("to", "name"), f("quantity", "asset"), f("memo", "string")],
         }
     }
 
@@ -368,12 +350,7 @@ mod tests {
         expected += &hex::encode("transfer");
         expected += "00"; // base ""
         expected += "04"; // 4 fields
-        for (n, t) in [
-            ("from", "name"),
-            ("to", "name"),
-            ("quantity", "asset"),
-            ("memo", "string"),
-        ] {
+        for (n, t) in [("from", "name"), ("to", "name"), ("quantity", "asset"), ("memo", "string")] {
             expected += &format!("{:02x}{}{:02x}{}", n.len(), hex::encode(n), t.len(), hex::encode(t));
         }
         expected += "01"; // actions: 1
@@ -411,10 +388,7 @@ mod tests {
     fn json_field_names_match_get_abi() {
         let def = AbiDef {
             version: "eosio::abi/1.2".into(),
-            types: vec![TypeDef {
-                new_type_name: "account_name".into(),
-                ty: "name".into(),
-            }],
+            types: vec![TypeDef { new_type_name: "account_name".into(), ty: "name".into() }],
             tables: vec![TableDef {
                 name: Name::constant("accounts"),
                 index_type: "i64".into(),
@@ -423,27 +397,12 @@ mod tests {
                 ty: "account".into(),
             }],
             error_messages: vec![
-                ErrorMessage {
-                    error_code: 7,
-                    error_msg: "seven".into(),
-                },
-                ErrorMessage {
-                    error_code: u64::MAX,
-                    error_msg: "max".into(),
-                },
+                ErrorMessage { error_code: 7, error_msg: "seven".into() },
+                ErrorMessage { error_code: u64::MAX, error_msg: "max".into() },
             ],
-            abi_extensions: vec![AbiExtension {
-                tag: 3,
-                value: Bytes(vec![0xab]),
-            }],
-            variants: vec![VariantDef {
-                name: "v".into(),
-                types: vec!["int8".into(), "string".into()],
-            }],
-            action_results: vec![ActionResultDef {
-                name: Name::constant("get"),
-                result_type: "uint64".into(),
-            }],
+            abi_extensions: vec![AbiExtension { tag: 3, value: Bytes(vec![0xab]) }],
+            variants: vec![VariantDef { name: "v".into(), types: vec!["int8".into(), "string".into()] }],
+            action_results: vec![ActionResultDef { name: Name::constant("get"), result_type: "uint64".into() }],
             ..AbiDef::default()
         };
         let json = serde_json::to_value(&def).unwrap();
@@ -480,9 +439,6 @@ mod tests {
         }
         let mut long = bytes.clone();
         long.extend_from_slice(&[0, 0, 0]);
-        assert!(matches!(
-            AbiDef::from_bytes(&long),
-            Err(AbiError::Codec(CodecError::TrailingBytes(1)))
-        ));
+        assert!(matches!(AbiDef::from_bytes(&long), Err(AbiError::Codec(CodecError::TrailingBytes(1)))));
     }
 }

@@ -13,10 +13,7 @@ use crate::numbers::describe;
 use crate::types::{Node, Path, StructNode, TypeId, Types, VariantNode, MAX_DEPTH};
 
 fn error(path: &Path<'_>, reason: impl Into<String>) -> AbiError {
-    AbiError::Json {
-        path: path.to_string(),
-        reason: reason.into(),
-    }
+    AbiError::Json { path: path.to_string(), reason: reason.into() }
 }
 
 /// Encodes `value` as `root`; `root_name` names the top of error paths.
@@ -41,9 +38,8 @@ impl Encoder<'_> {
         match self.types.get(id) {
             Node::Builtin(b) => b.encode(v, &mut self.out).map_err(|reason| error(path, reason)),
             Node::Array(inner) => {
-                let items = v
-                    .as_array()
-                    .ok_or_else(|| error(path, format!("expected array, found {}", describe(v))))?;
+                let items =
+                    v.as_array().ok_or_else(|| error(path, format!("expected array, found {}", describe(v))))?;
                 let len = u32::try_from(items.len()).map_err(|_| error(path, "array longer than 2^32-1"))?;
                 write_varuint32(&mut self.out, len);
                 for (i, item) in items.iter().enumerate() {
@@ -73,12 +69,9 @@ impl Encoder<'_> {
         depth: usize,
         tail: bool,
     ) -> Result<(), AbiError> {
-        let object = v.as_object().ok_or_else(|| {
-            error(
-                path,
-                format!("expected object (struct {}), found {}", s.name, describe(v)),
-            )
-        })?;
+        let object = v
+            .as_object()
+            .ok_or_else(|| error(path, format!("expected object (struct {}), found {}", s.name, describe(v))))?;
         let last = s.fields.len().saturating_sub(1);
         // The first binary extension left out; every later field must be left out too.
         let mut omitted: Option<&str> = None;
@@ -114,12 +107,7 @@ impl Encoder<'_> {
             match field_value {
                 Some(fv) => self.value(f.ty, fv, &fpath, depth + 1, tail && i == last)?,
                 None if is_optional => self.out.push(0),
-                None => {
-                    return Err(error(
-                        &fpath,
-                        format!("expected {}, field is missing", self.types.expected(f.ty)),
-                    ))
-                }
+                None => return Err(error(&fpath, format!("expected {}, field is missing", self.types.expected(f.ty)))),
             }
         }
         Ok(())
@@ -138,23 +126,12 @@ impl Encoder<'_> {
             _ => {
                 return Err(error(
                     path,
-                    format!(
-                        "expected [\"type\", value] pair (variant {}), found {}",
-                        var.name,
-                        describe(v)
-                    ),
+                    format!("expected [\"type\", value] pair (variant {}), found {}", var.name, describe(v)),
                 ))
             }
         };
         let tag = pair[0].as_str().ok_or_else(|| {
-            error(
-                path,
-                format!(
-                    "variant {} type must be a string, found {}",
-                    var.name,
-                    describe(&pair[0])
-                ),
-            )
+            error(path, format!("variant {} type must be a string, found {}", var.name, describe(&pair[0])))
         })?;
         let index = var.alts.iter().position(|(name, _)| name == tag).ok_or_else(|| {
             let names: Vec<&str> = var.alts.iter().map(|(n, _)| n.as_str()).collect();

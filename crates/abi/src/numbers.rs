@@ -65,15 +65,9 @@ fn parse_wide(v: &Value, ty: &str) -> Result<Wide, String> {
     match v {
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
-                Ok(Wide {
-                    negative: false,
-                    magnitude: u128::from(u),
-                })
+                Ok(Wide { negative: false, magnitude: u128::from(u) })
             } else if let Some(i) = n.as_i64() {
-                Ok(Wide {
-                    negative: i < 0,
-                    magnitude: u128::from(i.unsigned_abs()),
-                })
+                Ok(Wide { negative: i < 0, magnitude: u128::from(i.unsigned_abs()) })
             } else {
                 // A float such as `2.0`: accept it only when it is an integer held exactly.
                 let f = n.as_f64().unwrap_or(f64::NAN);
@@ -83,10 +77,7 @@ fn parse_wide(v: &Value, ty: &str) -> Result<Wide, String> {
                 if f.abs() > MAX_EXACT_F64 {
                     return Err(format!("{ty} value {n} is too large for a JSON number; send a string"));
                 }
-                Ok(Wide {
-                    negative: f < 0.0,
-                    magnitude: f.abs() as u128,
-                })
+                Ok(Wide { negative: f < 0.0, magnitude: f.abs() as u128 })
             }
         }
         Value::String(s) => {
@@ -97,9 +88,7 @@ fn parse_wide(v: &Value, ty: &str) -> Result<Wide, String> {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(expected());
             }
-            let magnitude = digits
-                .parse::<u128>()
-                .map_err(|_| format!("{ty} value {s:?} is out of range"))?;
+            let magnitude = digits.parse::<u128>().map_err(|_| format!("{ty} value {s:?} is out of range"))?;
             Ok(Wide { negative, magnitude })
         }
         _ => Err(expected()),
@@ -137,10 +126,7 @@ pub(crate) fn json_to_unsigned(v: &Value, ty: &str, max: u128) -> Result<u128, S
     }
     if w.negative {
         // "-0" is not a form any client writes for an unsigned value.
-        return Err(format!(
-            "expected {ty} (number or decimal string), found {}",
-            describe(v)
-        ));
+        return Err(format!("expected {ty} (number or decimal string), found {}", describe(v)));
     }
     if w.magnitude > max {
         return Err(out_of_range(ty, &w));
@@ -187,13 +173,10 @@ pub(crate) fn f32_to_json(v: f32) -> Value {
 /// Reads a `float64` from a number or a string.
 pub(crate) fn json_to_f64(v: &Value) -> Result<f64, String> {
     match v {
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| format!("float64 value {n} is not representable")),
-        Value::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("expected float64 (number or string), found {}", describe(v))),
+        Value::Number(n) => n.as_f64().ok_or_else(|| format!("float64 value {n} is not representable")),
+        Value::String(s) => {
+            s.trim().parse::<f64>().map_err(|_| format!("expected float64 (number or string), found {}", describe(v)))
+        }
         _ => Err(format!("expected float64 (number or string), found {}", describe(v))),
     }
 }
@@ -201,14 +184,12 @@ pub(crate) fn json_to_f64(v: &Value) -> Result<f64, String> {
 /// Reads a `float32`; strings are parsed as `f32` directly so no double rounding occurs.
 pub(crate) fn json_to_f32(v: &Value) -> Result<f32, String> {
     match v {
-        Value::Number(n) => n
-            .as_f64()
-            .map(|f| f as f32)
-            .ok_or_else(|| format!("float32 value {n} is not representable")),
-        Value::String(s) => s
-            .trim()
-            .parse::<f32>()
-            .map_err(|_| format!("expected float32 (number or string), found {}", describe(v))),
+        Value::Number(n) => {
+            n.as_f64().map(|f| f as f32).ok_or_else(|| format!("float32 value {n} is not representable"))
+        }
+        Value::String(s) => {
+            s.trim().parse::<f32>().map_err(|_| format!("expected float32 (number or string), found {}", describe(v)))
+        }
         _ => Err(format!("expected float32 (number or string), found {}", describe(v))),
     }
 }
@@ -238,15 +219,7 @@ mod tests {
         assert!(i8r(json!(128)).unwrap_err().contains("out of range"));
         assert!(i8r(json!("-129")).unwrap_err().contains("out of range"));
         assert!(i8r(json!(1.5)).unwrap_err().contains("non-integer"));
-        for bad in [
-            json!("1.0"),
-            json!(""),
-            json!("+1"),
-            json!(" 1"),
-            json!("0x10"),
-            json!(null),
-            json!(true),
-        ] {
+        for bad in [json!("1.0"), json!(""), json!("+1"), json!(" 1"), json!("0x10"), json!(null), json!(true)] {
             assert!(i8r(bad.clone()).is_err(), "{bad}");
         }
         let i128r = |v: Value| json_to_signed(&v, "int128", i128::MIN, i128::MAX);
@@ -259,9 +232,7 @@ mod tests {
         let u64r = |v: Value| json_to_unsigned(&v, "uint64", u128::from(u64::MAX));
         assert_eq!(u64r(json!(u64::MAX)), Ok(u128::from(u64::MAX)));
         assert_eq!(u64r(json!("18446744073709551615")), Ok(u128::from(u64::MAX)));
-        assert!(u64r(json!("18446744073709551616"))
-            .unwrap_err()
-            .contains("out of range"));
+        assert!(u64r(json!("18446744073709551616")).unwrap_err().contains("out of range"));
         assert!(u64r(json!(-1)).unwrap_err().contains("negative"));
         assert!(u64r(json!("-5")).unwrap_err().contains("negative"));
         assert!(u64r(json!("-0")).is_err());
@@ -272,13 +243,9 @@ mod tests {
 
     #[test]
     fn bool_forms() {
-        for (v, b) in [
-            (json!(true), true),
-            (json!(0), false),
-            (json!(1), true),
-            (json!("false"), false),
-            (json!("1"), true),
-        ] {
+        for (v, b) in
+            [(json!(true), true), (json!(0), false), (json!(1), true), (json!("false"), false), (json!("1"), true)]
+        {
             assert_eq!(json_to_bool(&v), Ok(b));
         }
         for v in [json!(2), json!("yes"), json!(null), json!(-1)] {
@@ -288,17 +255,7 @@ mod tests {
 
     #[test]
     fn floats_round_trip_through_strings() {
-        for v in [
-            0.0,
-            -0.0,
-            1.0,
-            0.1,
-            -2.5e-300,
-            1e300,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            f64::INFINITY,
-        ] {
+        for v in [0.0, -0.0, 1.0, 0.1, -2.5e-300, 1e300, f64::MAX, f64::MIN_POSITIVE, f64::INFINITY] {
             let j = f64_to_json(v);
             assert!(j.is_string());
             let back = json_to_f64(&j).unwrap();

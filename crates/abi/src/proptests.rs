@@ -73,13 +73,9 @@ fn builtin_case(name: &str) -> BoxedStrategy<Case> {
             .prop_filter("NaN payloads are not kept", |f| !f.is_nan())
             .prop_map(|v| packed(f64_to_json(v), v))
             .boxed(),
-        "float128" => any::<[u8; 16]>()
-            .prop_map(|b| (json!(hex::encode(b)), b.to_vec()))
-            .boxed(),
+        "float128" => any::<[u8; 16]>().prop_map(|b| (json!(hex::encode(b)), b.to_vec())).boxed(),
         // Text keeps milliseconds, years 1970..=9999.
-        "time_point" => (0i64..253_402_300_800_000)
-            .prop_map(|ms| text(TimePoint::from_millis(ms)))
-            .boxed(),
+        "time_point" => (0i64..253_402_300_800_000).prop_map(|ms| text(TimePoint::from_millis(ms))).boxed(),
         "time_point_sec" => any::<u32>().prop_map(|s| text(TimePointSec(s))).boxed(),
         "block_timestamp_type" => any::<u32>().prop_map(|s| text(BlockTimestamp(s))).boxed(),
         "name" => any::<u64>().prop_map(|v| text(Name(v))).boxed(),
@@ -89,28 +85,22 @@ fn builtin_case(name: &str) -> BoxedStrategy<Case> {
         "string" => ".{0,20}".prop_map(|s: String| packed(json!(s), s)).boxed(),
         "checksum160" => any::<[u8; 20]>().prop_map(|b| text(Checksum160(b))).boxed(),
         "checksum256" => any::<[u8; 32]>().prop_map(|b| text(Checksum256(b))).boxed(),
-        "checksum512" => proptest::collection::vec(any::<u8>(), 64)
-            .prop_map(|b| text(Checksum512(b.try_into().unwrap())))
-            .boxed(),
-        "public_key" => (0u8..8)
-            .prop_map(|i| text::<PublicKey>(PrivateKey::from_seed(&i.to_string()).public_key()))
-            .boxed(),
-        "signature" => proptest::collection::vec(any::<u8>(), 65)
-            .prop_map(|b| text(Signature(b.try_into().unwrap())))
-            .boxed(),
+        "checksum512" => {
+            proptest::collection::vec(any::<u8>(), 64).prop_map(|b| text(Checksum512(b.try_into().unwrap()))).boxed()
+        }
+        "public_key" => {
+            (0u8..8).prop_map(|i| text::<PublicKey>(PrivateKey::from_seed(&i.to_string()).public_key())).boxed()
+        }
+        "signature" => {
+            proptest::collection::vec(any::<u8>(), 65).prop_map(|b| text(Signature(b.try_into().unwrap()))).boxed()
+        }
         "symbol" => symbol().prop_map(text).boxed(),
         "symbol_code" => symbol_code().prop_map(text).boxed(),
         "asset" => asset().prop_map(text).boxed(),
         "extended_asset" => (asset(), any::<u64>())
             .prop_map(|(a, c)| {
-                let e = civitas_protocol::ExtendedAsset {
-                    quantity: a,
-                    contract: Name(c),
-                };
-                (
-                    json!({"quantity": a.to_string(), "contract": Name(c).to_string()}),
-                    e.packed(),
-                )
+                let e = civitas_protocol::ExtendedAsset { quantity: a, contract: Name(c) };
+                (json!({"quantity": a.to_string(), "contract": Name(c).to_string()}), e.packed())
             })
             .boxed(),
         other => panic!("no strategy for builtin {other}"),

@@ -34,9 +34,7 @@ struct Resolver<'d> {
 /// Rejects names that the suffix grammar could never refer to.
 fn check_definition_name(kind: &str, name: &str) -> Result<(), AbiError> {
     if name.is_empty() || name.contains(['[', ']', '?', '$']) || name.chars().any(char::is_whitespace) {
-        return Err(AbiError::Invalid(format!(
-            "{kind} name {name:?} is not a valid type name"
-        )));
+        return Err(AbiError::Invalid(format!("{kind} name {name:?} is not a valid type name")));
     }
     Ok(())
 }
@@ -92,10 +90,7 @@ impl<'d> Resolver<'d> {
             self.names.insert(name.to_string(), id);
             Ok(id)
         } else {
-            Err(AbiError::UnknownType {
-                ty: expr.to_string(),
-                used_by: used_by.to_string(),
-            })
+            Err(AbiError::UnknownType { ty: expr.to_string(), used_by: used_by.to_string() })
         }
     }
 }
@@ -123,12 +118,8 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
             def.version
         )));
     }
-    let mut r = Resolver {
-        nodes: Vec::new(),
-        names: BTreeMap::new(),
-        typedefs: BTreeMap::new(),
-        typedef_stack: Vec::new(),
-    };
+    let mut r =
+        Resolver { nodes: Vec::new(), names: BTreeMap::new(), typedefs: BTreeMap::new(), typedef_stack: Vec::new() };
     for (b, name) in BUILTINS {
         r.push(name, Node::Builtin(b));
     }
@@ -148,10 +139,7 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
     }
     let mut variant_ids = Vec::with_capacity(def.variants.len());
     for v in &def.variants {
-        let placeholder = Node::Variant(VariantNode {
-            name: v.name.clone(),
-            alts: Vec::new(),
-        });
+        let placeholder = Node::Variant(VariantNode { name: v.name.clone(), alts: Vec::new() });
         r.define("variant", &v.name, placeholder)?;
         variant_ids.push(r.nodes.len() - 1);
     }
@@ -172,10 +160,7 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
         } else {
             let base_id = r.resolve(&s.base, &format!("struct {} base", s.name), 0)?;
             if !matches!(r.nodes[base_id], Node::Struct(_)) {
-                return Err(AbiError::Invalid(format!(
-                    "base {:?} of struct {} is not a struct",
-                    s.base, s.name
-                )));
+                return Err(AbiError::Invalid(format!("base {:?} of struct {} is not a struct", s.base, s.name)));
             }
             Some(base_id)
         };
@@ -186,11 +171,7 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
                 None => (f.ty.as_str(), false),
             };
             let ty = r.resolve(expr, &format!("struct {} field {}", s.name, f.name), 0)?;
-            own.push(Field {
-                name: f.name.clone(),
-                ty,
-                extension,
-            });
+            own.push(Field { name: f.name.clone(), ty, extension });
         }
         if let Node::Struct(node) = &mut r.nodes[id] {
             node.base = base;
@@ -202,11 +183,7 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
         for t in &v.types {
             alts.push((t.clone(), r.resolve(t, &format!("variant {}", v.name), 0)?));
         }
-        check_unique(
-            &v.types,
-            |t| t.as_str(),
-            |t| format!("alternative {t:?} of variant {}", v.name),
-        )?;
+        check_unique(&v.types, |t| t.as_str(), |t| format!("alternative {t:?} of variant {}", v.name))?;
         if let Node::Variant(node) = &mut r.nodes[id] {
             node.alts = alts;
         }
@@ -224,18 +201,11 @@ pub(crate) fn resolve(def: &AbiDef) -> Result<Resolved, AbiError> {
     check_unique(&def.actions, |a| a.name, |a| format!("action {}", a.name))?;
     check_unique(&def.tables, |t| t.name, |t| format!("table {}", t.name))?;
     check_unique(&def.action_results, |a| a.name, |a| format!("action result {}", a.name))?;
-    check_unique(
-        &def.error_messages,
-        |e| e.error_code,
-        |e| format!("error code {}", e.error_code),
-    )?;
+    check_unique(&def.error_messages, |e| e.error_code, |e| format!("error code {}", e.error_code))?;
 
     let order = by_value_order(&r.nodes, &struct_ids)?;
     flatten_structs(&mut r.nodes, &order)?;
-    Ok(Resolved {
-        nodes: r.nodes,
-        names: r.names,
-    })
+    Ok(Resolved { nodes: r.nodes, names: r.names })
 }
 
 /// The structs a struct holds by value: its base and its non-extension fields of struct type.
@@ -245,11 +215,7 @@ fn by_value_children(nodes: &[Node], id: TypeId) -> Vec<TypeId> {
         return Vec::new();
     };
     let fields = s.own.iter().filter(|f| !f.extension).map(|f| f.ty);
-    s.base
-        .into_iter()
-        .chain(fields)
-        .filter(|&c| matches!(nodes[c], Node::Struct(_)))
-        .collect()
+    s.base.into_iter().chain(fields).filter(|&c| matches!(nodes[c], Node::Struct(_))).collect()
 }
 
 /// Orders structs so that every struct comes after those it holds by value, failing on a cycle
@@ -283,10 +249,7 @@ fn by_value_order(nodes: &[Node], structs: &[TypeId]) -> Result<Vec<TypeId>, Abi
                         let start = stack.iter().position(|(i, _)| *i == child).unwrap_or(0);
                         let mut chain: Vec<String> = stack[start..].iter().map(|(i, _)| name(*i)).collect();
                         chain.push(name(child));
-                        return Err(AbiError::Cycle(format!(
-                            "struct {} contains itself by value",
-                            chain.join(" -> ")
-                        )));
+                        return Err(AbiError::Cycle(format!("struct {} contains itself by value", chain.join(" -> "))));
                     }
                     Mark::New => {
                         mark.insert(child, Mark::Open);

@@ -12,29 +12,18 @@ use crate::error::AbiError;
 use crate::types::{Node, Path, TypeId, Types, MAX_DEPTH};
 
 fn error(path: &Path<'_>, reason: impl Into<String>) -> AbiError {
-    AbiError::Binary {
-        path: path.to_string(),
-        reason: reason.into(),
-    }
+    AbiError::Binary { path: path.to_string(), reason: reason.into() }
 }
 
 /// Decodes exactly one value of `root` from `bytes`; `root_name` names the top of error paths.
 pub(crate) fn decode(types: Types<'_>, root: TypeId, root_name: &str, bytes: &[u8]) -> Result<Value, AbiError> {
-    let mut d = Decoder {
-        types,
-        r: Reader::new(bytes),
-        zero_size_budget: bytes.len().saturating_add(ZERO_SIZE_SLACK),
-    };
+    let mut d = Decoder { types, r: Reader::new(bytes), zero_size_budget: bytes.len().saturating_add(ZERO_SIZE_SLACK) };
     let path = Path::Root(root_name);
     let value = d.value(root, &path, 0)?;
     if d.r.remaining() > 0 {
         return Err(error(
             &path,
-            format!(
-                "{} trailing bytes after the value (at offset {})",
-                d.r.remaining(),
-                d.r.position()
-            ),
+            format!("{} trailing bytes after the value (at offset {})", d.r.remaining(), d.r.position()),
         ));
     }
     Ok(value)

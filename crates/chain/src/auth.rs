@@ -35,12 +35,7 @@ enum Entry<'a> {
 impl<'a> AuthorityChecker<'a> {
     /// A checker over `keys` (recovered signers, or candidate keys for `get_required_keys`).
     pub fn new(kv: &'a Kv, keys: &'a [PublicKey]) -> Self {
-        AuthorityChecker {
-            kv,
-            keys,
-            used: vec![false; keys.len()],
-            cache: BTreeMap::new(),
-        }
+        AuthorityChecker { kv, keys, used: vec![false; keys.len()], cache: BTreeMap::new() }
     }
 
     /// True if `level`'s authority is satisfied.
@@ -108,22 +103,12 @@ impl<'a> AuthorityChecker<'a> {
 
     /// Keys that no satisfied authority needed.
     pub fn unused_keys(&self) -> Vec<PublicKey> {
-        self.keys
-            .iter()
-            .zip(&self.used)
-            .filter(|(_, u)| !**u)
-            .map(|(k, _)| *k)
-            .collect()
+        self.keys.iter().zip(&self.used).filter(|(_, u)| !**u).map(|(k, _)| *k).collect()
     }
 
     /// Keys that were needed.
     pub fn used_keys(&self) -> Vec<PublicKey> {
-        self.keys
-            .iter()
-            .zip(&self.used)
-            .filter(|(_, u)| **u)
-            .map(|(k, _)| *k)
-            .collect()
+        self.keys.iter().zip(&self.used).filter(|(_, u)| **u).map(|(k, _)| *k).collect()
     }
 }
 
@@ -155,16 +140,8 @@ mod tests {
     }
 
     fn set_perm(kv: &mut Kv, account: &str, perm: &str, auth: Authority) {
-        let rec = PermissionRecord {
-            parent: Name(0),
-            auth,
-            last_updated: TimePoint(0),
-        };
-        state::put(
-            kv,
-            permission_key(account.parse().unwrap(), perm.parse().unwrap()),
-            &rec,
-        );
+        let rec = PermissionRecord { parent: Name(0), auth, last_updated: TimePoint(0) };
+        state::put(kv, permission_key(account.parse().unwrap(), perm.parse().unwrap()), &rec);
     }
 
     fn level(a: &str) -> PermissionLevel {
@@ -174,22 +151,9 @@ mod tests {
     #[test]
     fn extra_key_is_unused() {
         let mut kv = Kv::new();
-        let mut keys = vec![
-            KeyWeight { key: key(1), weight: 1 },
-            KeyWeight { key: key(2), weight: 1 },
-        ];
+        let mut keys = vec![KeyWeight { key: key(1), weight: 1 }, KeyWeight { key: key(2), weight: 1 }];
         keys.sort_by_key(|a| a.key);
-        set_perm(
-            &mut kv,
-            "alice",
-            "active",
-            Authority {
-                threshold: 1,
-                keys,
-                accounts: vec![],
-                waits: vec![],
-            },
-        );
+        set_perm(&mut kv, "alice", "active", Authority { threshold: 1, keys, accounts: vec![], waits: vec![] });
         let provided = [key(1), key(2)];
         let mut c = AuthorityChecker::new(&kv, &provided);
         assert!(c.satisfied(level("alice")));
@@ -202,12 +166,7 @@ mod tests {
         let acct = |i: u8| format!("a{}", (b'a' + i) as char);
         set_perm(&mut kv, &acct(0), "active", Authority::single_key(key(9)));
         for i in 1..10 {
-            set_perm(
-                &mut kv,
-                &acct(i),
-                "active",
-                Authority::single_account(level(&acct(i - 1))),
-            );
+            set_perm(&mut kv, &acct(i), "active", Authority::single_account(level(&acct(i - 1))));
         }
         let provided = [key(9)];
         assert!(AuthorityChecker::new(&kv, &provided).satisfied(level(&acct(5))));
@@ -243,10 +202,8 @@ mod tests {
             proptest::collection::btree_map(0..naccts, 1u16..4, 0..3),
         )
             .prop_map(|(threshold, ks, accts)| {
-                let mut keys: Vec<KeyWeight> = ks
-                    .into_iter()
-                    .map(|(i, w)| KeyWeight { key: key(i), weight: w })
-                    .collect();
+                let mut keys: Vec<KeyWeight> =
+                    ks.into_iter().map(|(i, w)| KeyWeight { key: key(i), weight: w }).collect();
                 keys.sort_by_key(|a| a.key);
                 let accounts = accts
                     .into_iter()
@@ -255,12 +212,7 @@ mod tests {
                         weight: w,
                     })
                     .collect();
-                Authority {
-                    threshold,
-                    keys,
-                    accounts,
-                    waits: vec![],
-                }
+                Authority { threshold, keys, accounts, waits: vec![] }
             })
     }
 

@@ -31,11 +31,7 @@ pub const DEFAULT_MAX_TRANSACTION_SIZE: usize = 128 * 1024;
 impl ChainConfig {
     /// The configuration of a genesis.
     pub fn new(genesis: Genesis) -> ChainConfig {
-        ChainConfig {
-            chain_id: genesis.chain_id(),
-            genesis,
-            max_transaction_size: DEFAULT_MAX_TRANSACTION_SIZE,
-        }
+        ChainConfig { chain_id: genesis.chain_id(), genesis, max_transaction_size: DEFAULT_MAX_TRANSACTION_SIZE }
     }
 }
 
@@ -69,20 +65,12 @@ impl Chain {
         genesis.validate()?;
         let config = ChainConfig::new(genesis.clone());
         let kv = crate::genesis_state::build(genesis)?;
-        Ok(Chain {
-            kv,
-            config,
-            pending: None,
-        })
+        Ok(Chain { kv, config, pending: None })
     }
 
     /// A chain over an existing state (snapshots, checkpoints).
     pub fn from_state(genesis: &Genesis, kv: Kv) -> Chain {
-        Chain {
-            kv,
-            config: ChainConfig::new(genesis.clone()),
-            pending: None,
-        }
+        Chain { kv, config: ChainConfig::new(genesis.clone()), pending: None }
     }
 
     /// Chain parameters.
@@ -116,8 +104,7 @@ impl Chain {
         assert!(self.pending.is_none(), "start_block while a block is open");
         self.kv.begin_block();
         if info.block_num >= 2 {
-            self.kv
-                .put(records::blocksum_key(info.block_num - 1), previous.0.to_vec());
+            self.kv.put(records::blocksum_key(info.block_num - 1), previous.0.to_vec());
         }
         records::expire_trxs(&mut self.kv, info.time.to_sec().0);
         self.pending = Some(info);
@@ -154,10 +141,7 @@ impl Chain {
     /// Checks a transaction's shape (no state needed).
     pub fn check_shape(&self, trx: &Transaction, size: usize) -> Result<(), ChainError> {
         if size > self.config.max_transaction_size {
-            return Err(ChainError::TooBig {
-                size,
-                max: self.config.max_transaction_size,
-            });
+            return Err(ChainError::TooBig { size, max: self.config.max_transaction_size });
         }
         if trx.delay_sec.0 != 0 {
             return Err(ChainError::InvalidTransaction(
@@ -165,24 +149,16 @@ impl Chain {
             ));
         }
         if !trx.context_free_actions.is_empty() {
-            return Err(ChainError::InvalidTransaction(
-                "context-free actions are not supported".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("context-free actions are not supported".into()));
         }
         if !trx.transaction_extensions.is_empty() {
-            return Err(ChainError::InvalidTransaction(
-                "transaction extensions are not supported".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("transaction extensions are not supported".into()));
         }
         if trx.actions.is_empty() {
-            return Err(ChainError::InvalidTransaction(
-                "transaction should have at least one normal action".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("transaction should have at least one normal action".into()));
         }
         if trx.actions.iter().any(|a| a.authorization.is_empty()) {
-            return Err(ChainError::InvalidTransaction(
-                "every action needs at least one authorization".into(),
-            ));
+            return Err(ChainError::InvalidTransaction("every action needs at least one authorization".into()));
         }
         Ok(())
     }
@@ -195,18 +171,11 @@ impl Chain {
         let now_secs = block.time.secs();
         let exp = i64::from(trx.expiration.0);
         if exp < now_secs {
-            return Err(ChainError::Expired {
-                expiration: trx.expiration,
-                now: block.time,
-            });
+            return Err(ChainError::Expired { expiration: trx.expiration, now: block.time });
         }
         let max = self.config.genesis.max_transaction_lifetime_sec;
         if exp > now_secs + i64::from(max) {
-            return Err(ChainError::ExpirationTooFar {
-                expiration: trx.expiration,
-                now: block.time,
-                max_secs: max,
-            });
+            return Err(ChainError::ExpirationTooFar { expiration: trx.expiration, now: block.time, max_secs: max });
         }
         let tapos_ok = records::blocksum(&self.kv, trx.ref_block_num)
             .is_some_and(|id| civitas_protocol::transaction::tapos_of(&id).1 == trx.ref_block_prefix);
@@ -224,12 +193,7 @@ impl Chain {
         self.kv.begin_nested();
         records::remember_trx(&mut self.kv, &vt.id, trx.expiration.0);
         for action in &trx.actions {
-            let mut ctx = ApplyContext {
-                kv: &mut self.kv,
-                action,
-                block,
-                config: &self.config,
-            };
+            let mut ctx = ApplyContext { kv: &mut self.kv, action, block, config: &self.config };
             if let Err(e) = contracts::dispatch(&mut ctx) {
                 self.kv.rollback_nested();
                 return Err(e);
@@ -293,10 +257,7 @@ impl Chain {
             match contracts::system::auth_action_minimum(&self.kv, action.account, action.name, &action.data.0) {
                 Some(m) => {
                     if level.actor != m.actor || action.authorization.len() != 1 {
-                        return Err(ChainError::IrrelevantAuth {
-                            declared: *level,
-                            minimum: m,
-                        });
+                        return Err(ChainError::IrrelevantAuth { declared: *level, minimum: m });
                     }
                     m
                 }
@@ -305,10 +266,7 @@ impl Chain {
         let ok = level.permission == OWNER
             || is_ancestor_or_self(&self.kv, level.actor, level.permission, minimum.permission);
         if !ok {
-            return Err(ChainError::IrrelevantAuth {
-                declared: *level,
-                minimum,
-            });
+            return Err(ChainError::IrrelevantAuth { declared: *level, minimum });
         }
         Ok(())
     }

@@ -20,12 +20,7 @@ pub struct GenesisAccount {
     pub balance: Option<Asset>,
 }
 
-civitas_protocol::packable_struct!(GenesisAccount {
-    name,
-    owner_key,
-    active_key,
-    balance
-});
+civitas_protocol::packable_struct!(GenesisAccount { name, owner_key, active_key, balance });
 
 /// A genesis producer: the initial schedule, used until elections activate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,10 +156,7 @@ impl Genesis {
             return err("max_transaction_lifetime_sec must be positive".into());
         }
         if self.max_supply.symbol() != self.core_symbol || self.max_supply.amount() <= 0 {
-            return err(format!(
-                "max_supply {} must be a positive amount of {}",
-                self.max_supply, self.core_symbol
-            ));
+            return err(format!("max_supply {} must be a positive amount of {}", self.max_supply, self.core_symbol));
         }
         if self.producers.is_empty() {
             return err("at least one genesis producer is required".into());
@@ -176,20 +168,14 @@ impl Genesis {
                 return err(format!("account {} is listed twice", a.name));
             }
             if a.name.is_empty() || a.name.to_string().len() > 12 {
-                return err(format!(
-                    "account name {:?} must be 1 to 12 characters",
-                    a.name.to_string()
-                ));
+                return err(format!("account name {:?} must be 1 to 12 characters", a.name.to_string()));
             }
             if crate::names::SYSTEM_ACCOUNTS.contains(&a.name) {
                 return err(format!("account {} is a system account created by the chain", a.name));
             }
             if let Some(b) = a.balance {
                 if b.symbol() != self.core_symbol || b.amount() < 0 {
-                    return err(format!(
-                        "balance of {} must be a non-negative amount of {}",
-                        a.name, self.core_symbol
-                    ));
+                    return err(format!("balance of {} must be a non-negative amount of {}", a.name, self.core_symbol));
                 }
                 total += i128::from(b.amount());
             }

@@ -23,10 +23,7 @@ pub fn producers_authority(producers: &[Name]) -> Authority {
         keys: vec![],
         accounts: names
             .into_iter()
-            .map(|p| PermissionLevelWeight {
-                permission: PermissionLevel::new(p, ACTIVE),
-                weight: 1,
-            })
+            .map(|p| PermissionLevelWeight { permission: PermissionLevel::new(p, ACTIVE), weight: 1 })
             .collect(),
         waits: vec![],
     }
@@ -41,43 +38,21 @@ pub fn build(g: &Genesis) -> Result<Kv, GenesisError> {
     for sys in SYSTEM_ACCOUNTS {
         let (owner, active) = match sys {
             // The system acts only through the producers' 2/3+1 majority.
-            EOSIO => (
-                Authority::single_account(prods_active),
-                Authority::single_account(prods_active),
-            ),
+            EOSIO => (Authority::single_account(prods_active), Authority::single_account(prods_active)),
             // Nobody holds eosio.prods' owner; its active is rebuilt from the schedule.
             EOSIO_PRODS => (
-                Authority {
-                    threshold: 1,
-                    keys: vec![],
-                    accounts: vec![],
-                    waits: vec![],
-                },
+                Authority { threshold: 1, keys: vec![], accounts: vec![], waits: vec![] },
                 producers_authority(&g.producers.iter().map(|p| p.name).collect::<Vec<_>>()),
             ),
-            _ => (
-                Authority::single_account(eosio_active),
-                Authority::single_account(eosio_active),
-            ),
+            _ => (Authority::single_account(eosio_active), Authority::single_account(eosio_active)),
         };
         create_account(&mut kv, sys, owner, active, t, sys == EOSIO);
     }
     for a in &g.accounts {
         let active = a.active_key.unwrap_or(a.owner_key);
-        create_account(
-            &mut kv,
-            a.name,
-            Authority::single_key(a.owner_key),
-            Authority::single_key(active),
-            t,
-            false,
-        );
+        create_account(&mut kv, a.name, Authority::single_key(a.owner_key), Authority::single_key(active), t, false);
     }
-    let st = CurrencyStats {
-        supply: Asset::zero(g.core_symbol),
-        max_supply: g.max_supply,
-        issuer: EOSIO,
-    };
+    let st = CurrencyStats { supply: Asset::zero(g.core_symbol), max_supply: g.max_supply, issuer: EOSIO };
     state::put(&mut kv, token::stat_key(g.core_symbol), &st);
     for a in &g.accounts {
         if let Some(b) = a.balance.filter(|b| b.amount() > 0) {

@@ -27,14 +27,5 @@ pub const OWNER: Name = Name::constant("owner");
 pub const ACTIVE: Name = Name::constant("active");
 
 /// Accounts created at genesis with the chain's native contracts and funds.
-pub const SYSTEM_ACCOUNTS: [Name; 9] = [
-    EOSIO,
-    EOSIO_TOKEN,
-    EOSIO_PRODS,
-    EOSIO_MSIG,
-    EOSIO_WRAP,
-    EOSIO_FORUM,
-    EOSIO_WPS,
-    EOSIO_ARB,
-    EOSIO_STAKE,
-];
+pub const SYSTEM_ACCOUNTS: [Name; 9] =
+    [EOSIO, EOSIO_TOKEN, EOSIO_PRODS, EOSIO_MSIG, EOSIO_WRAP, EOSIO_FORUM, EOSIO_WPS, EOSIO_ARB, EOSIO_STAKE];

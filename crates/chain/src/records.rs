@@ -23,11 +23,7 @@ pub struct AccountRecord {
     pub privileged: bool,
 }
 
-civitas_protocol::packable_struct!(AccountRecord {
-    name,
-    created,
-    privileged
-});
+civitas_protocol::packable_struct!(AccountRecord { name, created, privileged });
 
 /// A named permission of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +36,7 @@ pub struct PermissionRecord {
     pub last_updated: TimePoint,
 }
 
-civitas_protocol::packable_struct!(PermissionRecord {
-    parent,
-    auth,
-    last_updated
-});
+civitas_protocol::packable_struct!(PermissionRecord { parent, auth, last_updated });
 
 /// Key of an account record.
 pub fn account_key(name: Name) -> RowKey {
@@ -73,15 +65,13 @@ pub fn permission(kv: &Kv, account: Name, perm: Name) -> Option<PermissionRecord
 
 /// All permissions of an account, in name order.
 pub fn permissions(kv: &Kv, account: Name) -> Vec<(Name, PermissionRecord)> {
-    kv.range(
-        permission_key(account, Name(0)),
-        permission_key(account, Name(u64::MAX)),
-    )
-    .map(|(k, v)| {
-        let rec = civitas_protocol::Unpack::unpack_exact(v).unwrap_or_else(|e| panic!("corrupt permission row: {e}"));
-        (Name(k.pk), rec)
-    })
-    .collect()
+    kv.range(permission_key(account, Name(0)), permission_key(account, Name(u64::MAX)))
+        .map(|(k, v)| {
+            let rec =
+                civitas_protocol::Unpack::unpack_exact(v).unwrap_or_else(|e| panic!("corrupt permission row: {e}"));
+            (Name(k.pk), rec)
+        })
+        .collect()
 }
 
 /// Key of an account's binary ABI.
@@ -133,10 +123,8 @@ pub fn expire_trxs(kv: &mut Kv, now_sec: u32) -> usize {
     }
     let lo = RowKey::chain(T_TRXEXP, 0, 0);
     let hi = RowKey::chain(T_TRXEXP, u64::from(now_sec - 1), u64::MAX);
-    let expired: Vec<(RowKey, u64)> = kv
-        .range(lo, hi)
-        .map(|(k, v)| (*k, u64::from_be_bytes(v.try_into().unwrap_or_default())))
-        .collect();
+    let expired: Vec<(RowKey, u64)> =
+        kv.range(lo, hi).map(|(k, v)| (*k, u64::from_be_bytes(v.try_into().unwrap_or_default()))).collect();
     for (k, b) in &expired {
         kv.remove(k);
         kv.remove(&RowKey::chain(T_TRXID, k.pk, *b));

@@ -42,10 +42,7 @@ pub fn genesis() -> Genesis {
         active_producers: 21,
         max_transaction_lifetime_sec: 3600,
         accounts,
-        producers: vec![GenesisProducer {
-            name: n("bp1"),
-            signing_key: key("bp1").public_key(),
-        }],
+        producers: vec![GenesisProducer { name: n("bp1"), signing_key: key("bp1").public_key() }],
     }
 }
 
@@ -68,23 +65,15 @@ impl Harness {
         let chain = Chain::from_genesis(&genesis()).unwrap();
         let mut last_id = civitas_protocol::sha256(b"block1");
         last_id.0[..4].copy_from_slice(&1u32.to_be_bytes());
-        let mut h = Harness {
-            chain,
-            block_num: 1,
-            last_id,
-            time_ms: T0,
-        };
+        let mut h = Harness { chain, block_num: 1, last_id, time_ms: T0 };
         h.open();
         h
     }
 
     pub fn open(&mut self) {
         self.time_ms += 500;
-        let info = BlockInfo {
-            block_num: self.block_num + 1,
-            time: TimePoint::from_millis(self.time_ms),
-            producer: n("bp1"),
-        };
+        let info =
+            BlockInfo { block_num: self.block_num + 1, time: TimePoint::from_millis(self.time_ms), producer: n("bp1") };
         self.chain.start_block(info, self.last_id);
     }
 
@@ -130,12 +119,8 @@ impl Harness {
 }
 
 pub fn transfer(from: &str, to: &str, qty: &str, memo: &str) -> Action {
-    let args = civitas_chain::contracts::token::Transfer {
-        from: n(from),
-        to: n(to),
-        quantity: asset(qty),
-        memo: memo.into(),
-    };
+    let args =
+        civitas_chain::contracts::token::Transfer { from: n(from), to: n(to), quantity: asset(qty), memo: memo.into() };
     Action {
         account: n("eosio.token"),
         name: n("transfer"),

@@ -10,8 +10,7 @@ use common::*;
 #[test]
 fn transfer_moves_tokens_and_keeps_supply() {
     let mut h = Harness::new();
-    h.push(vec![transfer("alice", "bob", "12.5000 CIV", "hi")], &[&key("alice")])
-        .unwrap();
+    h.push(vec![transfer("alice", "bob", "12.5000 CIV", "hi")], &[&key("alice")]).unwrap();
     assert_eq!(balance(&h.chain, "alice"), asset("987.5000 CIV"));
     assert_eq!(balance(&h.chain, "bob"), asset("1012.5000 CIV"));
     let st = civitas_chain::contracts::token::stats(h.chain.kv(), "4,CIV".parse().unwrap()).unwrap();
@@ -25,20 +24,11 @@ fn transfer_rules_are_enforced_and_change_nothing() {
     let cases: Vec<(Action, &str)> = vec![
         (transfer("alice", "bob", "5000.0000 CIV", ""), "overdrawn balance"),
         (transfer("alice", "alice", "1.0000 CIV", ""), "cannot transfer to self"),
-        (
-            transfer("alice", "nobody", "1.0000 CIV", ""),
-            "to account does not exist",
-        ),
+        (transfer("alice", "nobody", "1.0000 CIV", ""), "to account does not exist"),
         (transfer("alice", "bob", "1.00 CIV", ""), "symbol precision mismatch"),
-        (
-            transfer("alice", "bob", "0.0000 CIV", ""),
-            "must transfer positive quantity",
-        ),
+        (transfer("alice", "bob", "0.0000 CIV", ""), "must transfer positive quantity"),
         (transfer("alice", "bob", "1.0000 XYZ", ""), "unable to find key"),
-        (
-            transfer("alice", "bob", "1.0000 CIV", &"x".repeat(257)),
-            "memo has more than 256 bytes",
-        ),
+        (transfer("alice", "bob", "1.0000 CIV", &"x".repeat(257)), "memo has more than 256 bytes"),
     ];
     for (action, msg) in cases {
         match h.push(vec![action], &[&key("alice")]) {
@@ -53,22 +43,13 @@ fn transfer_rules_are_enforced_and_change_nothing() {
 fn authorization_rules() {
     let mut h = Harness::new();
     // Wrong key.
-    let e = h
-        .push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[&key("bob")])
-        .unwrap_err();
+    let e = h.push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[&key("bob")]).unwrap_err();
     assert_eq!(e.code(), 3_090_003, "{e}");
     // Extra, unneeded signature.
-    let e = h
-        .push(
-            vec![transfer("alice", "bob", "1.0000 CIV", "")],
-            &[&key("alice"), &key("bob")],
-        )
-        .unwrap_err();
+    let e = h.push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[&key("alice"), &key("bob")]).unwrap_err();
     assert_eq!(e.code(), 3_090_002, "{e}");
     // No signature.
-    let e = h
-        .push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[])
-        .unwrap_err();
+    let e = h.push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[]).unwrap_err();
     assert_eq!(e.code(), 3_090_003);
     // Owner may act where active is required.
     let mut a = transfer("alice", "bob", "1.0000 CIV", "");
@@ -93,22 +74,10 @@ fn expiry_tapos_and_duplicates() {
     let e = h.chain.apply_transaction(&h.sign(&t, &[&key("alice")])).unwrap_err();
     assert_eq!(e.code(), 3_040_005);
     t.expiration = TimePointSec((h.time_ms / 1000 + 3601) as u32);
-    assert_eq!(
-        h.chain
-            .apply_transaction(&h.sign(&t, &[&key("alice")]))
-            .unwrap_err()
-            .code(),
-        3_040_006
-    );
+    assert_eq!(h.chain.apply_transaction(&h.sign(&t, &[&key("alice")])).unwrap_err().code(), 3_040_006);
     t.expiration = TimePointSec((h.time_ms / 1000 + 3600) as u32);
     t.ref_block_prefix ^= 1;
-    assert_eq!(
-        h.chain
-            .apply_transaction(&h.sign(&t, &[&key("alice")]))
-            .unwrap_err()
-            .code(),
-        3_040_007
-    );
+    assert_eq!(h.chain.apply_transaction(&h.sign(&t, &[&key("alice")])).unwrap_err().code(), 3_040_007);
     t.ref_block_prefix ^= 1;
     let vt = h.sign(&t, &[&key("alice")]);
     h.chain.apply_transaction(&vt).unwrap();
@@ -119,13 +88,7 @@ fn expiry_tapos_and_duplicates() {
     // Unsupported shapes.
     let mut d = h.trx(vec![transfer("alice", "bob", "1.0000 CIV", "x")]);
     d.delay_sec.0 = 5;
-    assert_eq!(
-        h.chain
-            .apply_transaction(&h.sign(&d, &[&key("alice")]))
-            .unwrap_err()
-            .code(),
-        3_040_000
-    );
+    assert_eq!(h.chain.apply_transaction(&h.sign(&d, &[&key("alice")])).unwrap_err().code(), 3_040_000);
 }
 
 fn sys_action(name: &str, actor: &str, perm: &str, data: Vec<u8>) -> Action {
@@ -147,28 +110,16 @@ fn newaccount_updateauth_deleteauth() {
         owner: Authority::single_key(dave.public_key()),
         active: Authority::single_key(dave.public_key()),
     };
-    h.push(
-        vec![sys_action("newaccount", "alice", "active", na.packed())],
-        &[&key("alice")],
-    )
-    .unwrap();
+    h.push(vec![sys_action("newaccount", "alice", "active", na.packed())], &[&key("alice")]).unwrap();
     let mut again = na.clone();
     again.creator = n("bob");
-    let e = h
-        .push(
-            vec![sys_action("newaccount", "bob", "active", again.packed())],
-            &[&key("bob")],
-        )
-        .unwrap_err();
+    let e = h.push(vec![sys_action("newaccount", "bob", "active", again.packed())], &[&key("bob")]).unwrap_err();
     assert_eq!(e.code(), 3_050_001);
     // Non-privileged accounts cannot take eosio. names.
     let mut bad = na.clone();
     bad.name = n("eosio.bad");
     assert!(matches!(
-        h.push(
-            vec![sys_action("newaccount", "alice", "active", bad.packed())],
-            &[&key("alice")]
-        ),
+        h.push(vec![sys_action("newaccount", "alice", "active", bad.packed())], &[&key("alice")]),
         Err(ChainError::Assert(_))
     ));
 
@@ -180,27 +131,17 @@ fn newaccount_updateauth_deleteauth() {
         parent: n("active"),
         auth: Authority::single_key(newkey.public_key()),
     };
-    h.push(vec![sys_action("updateauth", "dave", "active", ua.packed())], &[&dave])
-        .unwrap();
+    h.push(vec![sys_action("updateauth", "dave", "active", ua.packed())], &[&dave]).unwrap();
     // The custom permission cannot authorize a transfer (its minimum is active).
     let mut t = transfer("dave", "bob", "0.0001 CIV", "");
     t.authorization = vec![PermissionLevel::new(n("dave"), n("trade"))];
     assert_eq!(h.push(vec![t], &[&newkey]).unwrap_err().code(), 3_090_005);
-    let da = DeleteAuth {
-        account: n("dave"),
-        permission: n("trade"),
-    };
-    h.push(vec![sys_action("deleteauth", "dave", "trade", da.packed())], &[&newkey])
-        .unwrap();
+    let da = DeleteAuth { account: n("dave"), permission: n("trade") };
+    h.push(vec![sys_action("deleteauth", "dave", "trade", da.packed())], &[&newkey]).unwrap();
     assert!(civitas_chain::records::permission(h.chain.kv(), n("dave"), n("trade")).is_none());
     // Owner and active cannot be deleted.
-    let da = DeleteAuth {
-        account: n("dave"),
-        permission: n("active"),
-    };
-    assert!(h
-        .push(vec![sys_action("deleteauth", "dave", "owner", da.packed())], &[&dave])
-        .is_err());
+    let da = DeleteAuth { account: n("dave"), permission: n("active") };
+    assert!(h.push(vec![sys_action("deleteauth", "dave", "owner", da.packed())], &[&dave]).is_err());
     // An invalid authority (threshold unreachable) is refused.
     let mut ua2 = ua.clone();
     ua2.auth.threshold = 5;
@@ -215,10 +156,7 @@ fn unknown_contract_and_action() {
     let mut h = Harness::new();
     let mut a = transfer("alice", "bob", "1.0000 CIV", "");
     a.account = n("bob");
-    assert_eq!(
-        h.push(vec![a.clone()], &[&key("alice")]).unwrap_err(),
-        ChainError::NoContract(n("bob"))
-    );
+    assert_eq!(h.push(vec![a.clone()], &[&key("alice")]).unwrap_err(), ChainError::NoContract(n("bob")));
     a.account = n("eosio.token");
     a.name = n("frobnicate");
     assert_eq!(h.push(vec![a], &[&key("alice")]).unwrap_err().code(), 3_050_005);
@@ -234,8 +172,7 @@ fn undo_restores_state_and_root() {
     let root0 = h.chain.state_root();
     let hash0 = h.chain.kv().full_hash();
     h.open();
-    h.push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[&key("alice")])
-        .unwrap();
+    h.push(vec![transfer("alice", "bob", "1.0000 CIV", "")], &[&key("alice")]).unwrap();
     let root1 = h.chain.finish_block();
     assert_ne!(root1, root0);
     assert_ne!(h.chain.kv().full_hash(), hash0);

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use civitas_chain::{Chain, ChainError, Genesis, GenesisError, TransactionTrace};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
-    BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, SignedBlock,
-    Signature, TimePoint,
+    BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, Signature,
+    SignedBlock, TimePoint,
 };
 
 use crate::error::BlockError;
@@ -35,10 +35,10 @@ pub struct LocalProducer {
 pub struct Watermark {
     /// Highest slot signed.
     pub last_slot: u64,
-    /// Highest height voted for.
-    pub vote_top: u32,
-    /// Highest vote source used.
-    pub vote_source: u32,
+    /// Highest slot voted for.
+    pub vote_top: u64,
+    /// Highest vote source slot used.
+    pub vote_source: u64,
 }
 
 civitas_protocol::packable_struct!(Watermark { last_slot, vote_top, vote_source });
@@ -152,13 +152,20 @@ pub fn genesis_block(chain: &Chain) -> SignedBlock {
         slot: 0,
         producer: civitas_chain::names::EOSIO,
         schedule_version: 0,
-        vote: None,
+        votes: vec![],
         new_schedule: Some(genesis_schedule(g)),
         transaction_mroot: Checksum256::ZERO,
         state_root: chain.state_root(),
+        evidence_root: Checksum256::ZERO,
         header_extensions: vec![],
     };
-    SignedBlock { header, producer_signature: Signature([0u8; 65]), transactions: vec![], block_extensions: vec![] }
+    SignedBlock {
+        header,
+        producer_signature: Signature([0u8; 65]),
+        transactions: vec![],
+        evidence: vec![],
+        block_extensions: vec![],
+    }
 }
 
 /// The schedule of round 0: the genesis producers in genesis order.
@@ -194,7 +201,7 @@ impl Consensus {
             round: 0,
             schedule: schedule.clone(),
             prev_schedule: schedule,
-            finality: Finality { lib: 1, justified: vec![] },
+            finality: Finality { lib: 1, lib_slot: 0, justified: vec![] },
             last_votes: Arc::new(BTreeMap::new()),
             block,
         };
@@ -300,6 +307,10 @@ impl Consensus {
             }
             Input::Block { block, from } => self.on_block(block, from, out),
         }
+        debug_assert!(
+            self.head.num == 1 || self.chain.state_root() == self.head.block.header.state_root,
+            "the chain state is not the head's"
+        );
     }
 
     /// Admits a verified transaction: it must apply on top of the head (checked in a throwaway
@@ -350,10 +361,16 @@ impl Consensus {
                     }
                 }
                 Err(BlockError::Unlinkable(parent)) => {
-                    if block.block_num() > self.lib().num && self.orphans.values().map(Vec::len).sum::<usize>() < self.config.max_orphans {
-                        self.orphans.entry(parent).or_default().push((block.clone(), from));
+                    // Ask for a missing parent once; later orphans of the same parent wait.
+                    let first_wait = !self.orphans.contains_key(&parent);
+                    let held = self.orphans.values().map(Vec::len).sum::<usize>();
+                    if block.block_num() > self.lib().num && held < self.config.max_orphans {
+                        let waiting = self.orphans.entry(parent).or_default();
+                        if !waiting.iter().any(|(b, _)| b.id() == id) {
+                            waiting.push((block.clone(), from));
+                        }
                     }
-                    if let Some(p) = from {
+                    if let (Some(p), true) = (from, first_wait) {
                         out.need_blocks.push((p, self.lib().num, parent));
                     }
                 }
@@ -362,7 +379,9 @@ impl Consensus {
                         if let Some(p) = from {
                             out.penalties.push((p, e.to_string()));
                         }
-                        self.mark_invalid(id);
+                        if e.is_intrinsic() {
+                            self.mark_invalid(id);
+                        }
                         out.rejected.push((id, e));
                     }
                 }
@@ -402,7 +421,8 @@ impl Consensus {
         if h.slot > now_slot + 2 {
             return Err(BlockError::Future { slot: h.slot, now: now_slot });
         }
-        let entry = crate::validate::header_entry(&self.params, &self.chain.config().chain_id, &self.forkdb, &parent, block)?;
+        let entry =
+            crate::validate::header_entry(&self.params, &self.chain.config().chain_id, &self.forkdb, &parent, block)?;
         self.note_slot(block);
         Ok(self.forkdb.insert(entry))
     }
@@ -417,8 +437,16 @@ impl Consensus {
             Some((h, s)) if h.id() != block.id() => {
                 let (a, b) = ((h.clone(), *s), (block.header.clone(), block.producer_signature));
                 let (first, second) = if a.0.id() < b.0.id() { (a, b) } else { (b, a) };
-                let ev = DoubleSignEvidence { first: first.0, first_signature: first.1, second: second.0, second_signature: second.1 };
-                let known = self.pending_evidence.iter().any(|e| e.first.producer == ev.first.producer && e.first.slot == ev.first.slot);
+                let ev = DoubleSignEvidence {
+                    first: first.0,
+                    first_signature: first.1,
+                    second: second.0,
+                    second_signature: second.1,
+                };
+                let known = self
+                    .pending_evidence
+                    .iter()
+                    .any(|e| e.first.producer == ev.first.producer && e.first.slot == ev.first.slot);
                 if !known && !crate::records::has_evidence(self.chain.kv(), ev.first.producer, ev.first.slot) {
                     self.pending_evidence.push(ev);
                 }
@@ -427,4 +455,3 @@ impl Consensus {
         }
     }
 }
-

@@ -71,6 +71,9 @@ pub enum BlockError {
     /// Invalid double-production evidence.
     #[error("invalid evidence: {0}")]
     Evidence(String),
+    /// The body does not match the header (transactions or evidence root).
+    #[error("block body does not match its header: {0}")]
+    BodyMismatch(String),
     /// A descendant of a block known to be invalid.
     #[error("block descends from invalid block {0}")]
     InvalidAncestor(Checksum256),
@@ -83,8 +86,19 @@ impl From<ChainError> for BlockError {
 }
 
 impl BlockError {
+    /// True if the fault is a property of the block id itself (the header and, through its
+    /// roots, the body). A bad signature or a body that does not match the header is not: the
+    /// same id may arrive again with a good signature and the right body, so such blocks must
+    /// not poison the id.
+    pub fn is_intrinsic(&self) -> bool {
+        self.is_fault() && !matches!(self, BlockError::WrongSigningKey(_) | BlockError::BodyMismatch(_))
+    }
+
     /// True if a peer that sent this block misbehaved (as opposed to being behind or racing).
     pub fn is_fault(&self) -> bool {
-        !matches!(self, BlockError::Known(_) | BlockError::Unlinkable(_) | BlockError::BelowLib { .. } | BlockError::Future { .. })
+        !matches!(
+            self,
+            BlockError::Known(_) | BlockError::Unlinkable(_) | BlockError::BelowLib { .. } | BlockError::Future { .. }
+        )
     }
 }

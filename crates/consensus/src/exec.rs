@@ -5,8 +5,6 @@
 use std::sync::Arc;
 
 use civitas_chain::BlockInfo;
-use civitas_protocol::block::EXT_EVIDENCE;
-use civitas_protocol::codec::Unpack;
 use civitas_protocol::{DoubleSignEvidence, Name, ProducerSchedule};
 
 use crate::core::Consensus;
@@ -91,8 +89,10 @@ impl Consensus {
             for (h, sig) in [(a, &e.first_signature), (b, &e.second_signature)] {
                 let sched = records::schedule_by_version(self.chain.kv(), h.schedule_version)
                     .ok_or_else(|| BlockError::Evidence(format!("unknown schedule version {}", h.schedule_version)))?;
-                let key = schedule::key_of(&sched, h.producer).ok_or_else(|| BlockError::Evidence("producer not in schedule".into()))?;
-                let signer = sig.recover(&h.signing_digest(&chain_id)).map_err(|e| BlockError::Evidence(e.to_string()))?;
+                let key = schedule::key_of(&sched, h.producer)
+                    .ok_or_else(|| BlockError::Evidence("producer not in schedule".into()))?;
+                let signer =
+                    sig.recover(&h.signing_digest(&chain_id)).map_err(|e| BlockError::Evidence(e.to_string()))?;
                 if signer != key {
                     return Err(BlockError::Evidence("signature does not match the producer's key".into()));
                 }
@@ -117,13 +117,15 @@ impl Consensus {
         for (index, ptrx) in e.block.transactions.iter().enumerate() {
             let vt = match self.cached_verified(ptrx, limit) {
                 Some(vt) => vt,
-                None => match civitas_protocol::transaction::VerifiedTransaction::verify(&chain_id, ptrx.clone(), limit) {
-                    Ok(vt) => Arc::new(vt),
-                    Err(err) => {
-                        self.chain.abort_block();
-                        return Err(BlockError::Transaction { index, error: err.to_string() });
+                None => {
+                    match civitas_protocol::transaction::VerifiedTransaction::verify(&chain_id, ptrx.clone(), limit) {
+                        Ok(vt) => Arc::new(vt),
+                        Err(err) => {
+                            self.chain.abort_block();
+                            return Err(BlockError::Transaction { index, error: err.to_string() });
+                        }
                     }
-                },
+                }
             };
             if let Err(err) = self.chain.apply_transaction(&vt) {
                 self.chain.abort_block();
@@ -131,13 +133,7 @@ impl Consensus {
             }
             applied.push(vt);
         }
-        let evidence = match block_evidence(&e.block.header) {
-            Ok(ev) => ev,
-            Err(err) => {
-                self.chain.abort_block();
-                return Err(err);
-            }
-        };
+        let evidence = e.block.evidence.clone();
         if let Err(err) = self.apply_evidence(&evidence) {
             self.chain.abort_block();
             return Err(err);
@@ -155,21 +151,16 @@ impl Consensus {
         Ok(())
     }
 
-    fn cached_verified(&self, ptrx: &civitas_protocol::PackedTransaction, limit: usize) -> Option<Arc<civitas_protocol::transaction::VerifiedTransaction>> {
+    fn cached_verified(
+        &self,
+        ptrx: &civitas_protocol::PackedTransaction,
+        limit: usize,
+    ) -> Option<Arc<civitas_protocol::transaction::VerifiedTransaction>> {
         // Hashing to find the id is cheap; recovering keys is what we avoid.
         let raw = ptrx.raw_trx(limit).ok()?;
         let id = civitas_protocol::sha256(&raw);
-        self.pool.verified(&id, ptrx).or_else(|| self.verified_cache.get(&id).filter(|v| v.packed.signatures == ptrx.signatures).cloned())
+        self.pool
+            .verified(&id, ptrx)
+            .or_else(|| self.verified_cache.get(&id).filter(|v| v.packed.signatures == ptrx.signatures).cloned())
     }
-}
-
-/// The evidence a header carries.
-pub(crate) fn block_evidence(h: &civitas_protocol::BlockHeader) -> Result<Vec<DoubleSignEvidence>, BlockError> {
-    let mut out = vec![];
-    for ext in &h.header_extensions {
-        if ext.0 == EXT_EVIDENCE {
-            out.extend(Vec::<DoubleSignEvidence>::unpack_exact(&ext.1 .0).map_err(|e| BlockError::Evidence(e.to_string()))?);
-        }
-    }
-    Ok(out)
 }

@@ -1,57 +1,66 @@
 //! Justification and finality from the votes carried by a chain's blocks (docs/consensus.md).
 //!
-//! Everything here is a function of the blocks above the chain's last irreversible block: their
-//! heights, the schedules of their rounds and their votes. The fork database calls it for each
-//! new block with the chain of its ancestors.
+//! Votes live in slot space: a vote covers a range of slots of its chain, empty slots
+//! included, so a slot's content (a block, or nothing) is what is voted for. Everything here is
+//! a function of the blocks above a base (the chain's last irreversible block, or a window
+//! below the head): their slots, the schedules of their rounds and their votes.
 
 use civitas_protocol::{Name, ProducerSchedule};
 
 use crate::schedule::quorum;
 
-/// Heights `start..=end` that share a schedule (and a previous schedule).
+/// Slots `start..=end` that share a schedule (and a previous schedule).
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
-    /// First height.
-    pub start: u32,
-    /// Last height.
-    pub end: u32,
-    /// The schedule of the round these heights were produced in.
+    /// First slot.
+    pub start: u64,
+    /// Last slot.
+    pub end: u64,
+    /// The schedule of the round these slots belong to (as the chain knows it).
     pub cur: &'a ProducerSchedule,
     /// The schedule of the round before it.
     pub prev: &'a ProducerSchedule,
 }
 
-/// One vote on the chain: `producer` voted for heights `first..=top` from source `source`.
+/// One vote on the chain: `producer` voted for slots `first..=top` from source slot `source`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainVote {
     /// The voter.
     pub producer: Name,
-    /// Height of the justified source.
-    pub source: u32,
-    /// Lowest height voted for.
-    pub first: u32,
-    /// Highest height voted for (the height of the block carrying the vote).
-    pub top: u32,
+    /// Slot of the justified source block.
+    pub source: u64,
+    /// Lowest slot voted for.
+    pub first: u64,
+    /// Highest slot voted for.
+    pub top: u64,
 }
 
 /// The outcome for a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Finality {
-    /// The last irreversible height.
+    /// Height of the last irreversible block.
     pub lib: u32,
-    /// Justified heights above `lib`, ascending.
-    pub justified: Vec<u32>,
+    /// Its slot.
+    pub lib_slot: u64,
+    /// Justified blocks above the LIB as (slot, height), ascending.
+    pub justified: Vec<(u64, u32)>,
 }
 
 impl Finality {
-    /// The highest justified height (the LIB when nothing above it is justified).
-    pub fn justified_top(&self) -> u32 {
-        self.justified.last().copied().unwrap_or(self.lib)
+    /// The slot of the highest justified block (the LIB's when nothing above it is justified).
+    pub fn justified_top(&self) -> u64 {
+        self.justified.last().map_or(self.lib_slot, |j| j.0)
     }
 
-    /// True if `h` may be used as a vote source: the LIB or a justified height above it.
-    pub fn is_justified(&self, h: u32) -> bool {
-        h == self.lib || self.justified.binary_search(&h).is_ok()
+    /// True if the block at `slot` may be used as a vote source: the LIB or a justified block.
+    pub fn is_justified(&self, slot: u64) -> bool {
+        slot == self.lib_slot || self.justified.binary_search_by_key(&slot, |j| j.0).is_ok()
+    }
+
+    /// Justified block slots below `slot` (candidates for a bridge vote's source), the LIB
+    /// included.
+    pub fn justified_below(&self, slot: u64) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(self.lib_slot).chain(self.justified.iter().map(|j| j.0)).filter(move |&s| s < slot)
     }
 }
 
@@ -63,105 +72,111 @@ fn count(mask: u128) -> usize {
     mask.count_ones() as usize
 }
 
-/// Evaluates a chain whose irreversible height is `lib`, given the segments covering heights
-/// `lib+1..=head` in order and the votes of its blocks above `lib`.
-pub fn evaluate(lib: u32, segments: &[Segment<'_>], votes: &[ChainVote]) -> Finality {
-    let head = segments.last().map_or(lib, |s| s.end);
-    if head <= lib {
-        return Finality { lib, justified: vec![] };
-    }
-    let len = (head - lib) as usize;
-    let at = |h: u32| (h - lib - 1) as usize;
-    let seg_of = {
-        let mut v = vec![0usize; len];
-        for (i, s) in segments.iter().enumerate() {
-            for h in s.start.max(lib + 1)..=s.end {
-                v[at(h)] = i;
-            }
-        }
-        v
-    };
-    // Who voted for each height, as bitmasks over the height's current and previous schedule.
-    let mut cur = vec![0u128; len];
-    let mut prev = vec![0u128; len];
+/// Marks, for every slot of every vote in `[lo_of(v), hi_of(v)]`, the voter's bit in the
+/// slot's current and previous schedule.
+fn mark(
+    base: u64,
+    segments: &[Segment<'_>],
+    votes: &[ChainVote],
+    range: impl Fn(&ChainVote) -> Option<(u64, u64)>,
+    cur: &mut [u128],
+    prev: &mut [u128],
+) {
     for v in votes {
-        let lo = v.first.max(lib + 1);
-        if v.top < lo {
-            continue;
-        }
+        let Some((lo, hi)) = range(v) else { continue };
         for s in segments {
-            let (a, b) = (s.start.max(lo), s.end.min(v.top));
+            let (a, b) = (s.start.max(lo), s.end.min(hi));
             if a > b {
                 continue;
             }
             let ci = index_in(s.cur, v.producer);
             let pi = index_in(s.prev, v.producer);
-            for h in a..=b {
-                if let Some(i) = ci {
-                    cur[at(h)] |= 1u128 << i;
+            for slot in a..=b {
+                let i = (slot - base - 1) as usize;
+                if let Some(x) = ci {
+                    cur[i] |= 1u128 << x;
                 }
-                if let Some(i) = pi {
-                    prev[at(h)] |= 1u128 << i;
+                if let Some(x) = pi {
+                    prev[i] |= 1u128 << x;
                 }
             }
         }
     }
+}
+
+/// Evaluates a chain above `base_slot` (the LIB's slot or a window limit), given the LIB, the
+/// blocks above the base as (slot, height) ascending, the segments covering slots
+/// `base_slot+1..=head_slot`, and the votes of those blocks.
+pub fn evaluate(
+    lib: (u64, u32),
+    base_slot: u64,
+    blocks: &[(u64, u32)],
+    segments: &[Segment<'_>],
+    votes: &[ChainVote],
+) -> Finality {
+    let head_slot = segments.last().map_or(base_slot, |s| s.end);
+    let keep = |lib: (u64, u32), justified: Vec<(u64, u32)>| Finality { lib: lib.1, lib_slot: lib.0, justified };
+    if head_slot <= base_slot {
+        return keep(lib, vec![]);
+    }
+    let len = (head_slot - base_slot) as usize;
+    let seg_of = {
+        let mut v = vec![0usize; len];
+        for (i, s) in segments.iter().enumerate() {
+            for slot in s.start.max(base_slot + 1)..=s.end {
+                v[(slot - base_slot - 1) as usize] = i;
+            }
+        }
+        v
+    };
     let joint = |i: usize, c: u128, p: u128| {
         let s = &segments[seg_of[i]];
         count(c) >= quorum(s.cur.producers.len()) && count(p) >= quorum(s.prev.producers.len())
     };
-    let justified_flags: Vec<bool> = (0..len).map(|i| joint(i, cur[i], prev[i])).collect();
-    // run_start[i]: lowest height of the justified run ending at height i (the LIB counts as
-    // justified, so a run may reach down to lib+1).
-    let mut run_start = vec![0u32; len];
+    // Who voted for each slot.
+    let (mut cur, mut prev) = (vec![0u128; len], vec![0u128; len]);
+    mark(base_slot, segments, votes, |v| Some((v.first.max(base_slot + 1), v.top.min(head_slot))), &mut cur, &mut prev);
+    let justified: Vec<bool> = (0..len).map(|i| joint(i, cur[i], prev[i])).collect();
+    // run_start[i]: lowest slot of the justified run ending at slot i (runs stop at the base).
+    let mut run_start = vec![u64::MAX; len];
     for i in 0..len {
-        let h = lib + 1 + i as u32;
-        run_start[i] = if !justified_flags[i] {
-            u32::MAX
-        } else if i > 0 && justified_flags[i - 1] {
-            run_start[i - 1]
-        } else {
-            h
-        };
-    }
-    // Each vote supports finalizing any height in [run_start(first), source] above lib.
-    let mut cur_f = vec![0u128; len];
-    let mut prev_f = vec![0u128; len];
-    for v in votes {
-        if v.first <= lib || v.first > head {
-            continue;
-        }
-        let rs = run_start[at(v.first)];
-        if rs == u32::MAX || rs > v.source || v.source <= lib {
-            continue;
-        }
-        let (a, b) = (rs.max(lib + 1), v.source.min(head));
-        for s in segments {
-            let (x, y) = (s.start.max(a), s.end.min(b));
-            if x > y {
-                continue;
-            }
-            let ci = index_in(s.cur, v.producer);
-            let pi = index_in(s.prev, v.producer);
-            for h in x..=y {
-                if let Some(i) = ci {
-                    cur_f[at(h)] |= 1u128 << i;
-                }
-                if let Some(i) = pi {
-                    prev_f[at(h)] |= 1u128 << i;
-                }
-            }
+        if justified[i] {
+            run_start[i] = if i > 0 && justified[i - 1] { run_start[i - 1] } else { base_slot + 1 + i as u64 };
         }
     }
+    // A vote finalizes any slot `a` with `a ≤ source` and `[a, first]` all justified.
+    let (mut cur_f, mut prev_f) = (vec![0u128; len], vec![0u128; len]);
+    mark(
+        base_slot,
+        segments,
+        votes,
+        |v| {
+            if v.first <= base_slot || v.first > head_slot || v.source <= base_slot {
+                return None;
+            }
+            let rs = run_start[(v.first - base_slot - 1) as usize];
+            (rs != u64::MAX && rs <= v.source).then(|| (rs, v.source.min(head_slot)))
+        },
+        &mut cur_f,
+        &mut prev_f,
+    );
     let mut new_lib = lib;
-    for i in (0..len).rev() {
-        if justified_flags[i] && joint(i, cur_f[i], prev_f[i]) {
-            new_lib = lib + 1 + i as u32;
+    for &(slot, num) in blocks.iter().rev() {
+        if slot <= base_slot || slot <= lib.0 {
+            break;
+        }
+        let i = (slot - base_slot - 1) as usize;
+        if justified[i] && joint(i, cur_f[i], prev_f[i]) {
+            new_lib = (slot, num);
             break;
         }
     }
-    let justified = (0..len).filter(|&i| justified_flags[i]).map(|i| lib + 1 + i as u32).filter(|&h| h > new_lib).collect();
-    Finality { lib: new_lib, justified }
+    let just = blocks
+        .iter()
+        .filter(|&&(slot, _)| slot > new_lib.0 && slot > base_slot && justified[(slot - base_slot - 1) as usize])
+        .copied()
+        .collect();
+    keep(new_lib, just)
 }
 
 #[cfg(test)]
@@ -181,55 +196,71 @@ mod tests {
         }
     }
 
-    /// Round-robin production where every producer votes from the highest justified height
-    /// with a range starting after its previous vote: justification lags 14 blocks and
-    /// finality 29 for 21 producers.
+    /// Round-robin production where every producer votes from the highest justified block
+    /// for the slots after its previous vote: justification lags 14 blocks and finality
+    /// about 29 for 21 producers; LIB never moves back.
     #[test]
     fn steady_state_lags() {
         let s = sched(21);
         let mut votes: Vec<ChainVote> = vec![];
-        let mut fin = Finality { lib: 1, justified: vec![] };
-        let mut last_top = vec![1u32; 21];
+        let mut fin = Finality { lib: 1, lib_slot: 0, justified: vec![] };
+        let mut blocks: Vec<(u64, u32)> = vec![];
+        let mut last_top = vec![0u64; 21];
         let mut history = vec![];
         for n in 2..400u32 {
+            let slot = u64::from(n) - 1;
             let p = ((n - 2) % 21) as usize;
             let source = fin.justified_top();
             let first = (last_top[p] + 1).max(source + 1);
-            last_top[p] = n;
-            votes.push(ChainVote { producer: Name(p as u64 + 1), source, first, top: n });
-            votes.retain(|v| v.top > fin.lib);
-            let segs = [Segment { start: fin.lib + 1, end: n, cur: &s, prev: &s }];
-            fin = evaluate(fin.lib, &segs, &votes);
-            history.push((n, fin.justified_top(), fin.lib));
+            last_top[p] = slot;
+            votes.push(ChainVote { producer: Name(p as u64 + 1), source, first, top: slot });
+            blocks.push((slot, n));
+            votes.retain(|v| v.top > fin.lib_slot);
+            blocks.retain(|b| b.0 > fin.lib_slot);
+            let segs = [Segment { start: fin.lib_slot + 1, end: slot, cur: &s, prev: &s }];
+            fin = evaluate((fin.lib_slot, fin.lib), fin.lib_slot, &blocks, &segs, &votes);
+            history.push((n, fin.justified.last().map_or(fin.lib, |j| j.1), fin.lib));
         }
         let (n, jt, lib) = *history.last().unwrap();
         assert_eq!(n - jt, 14, "justified lag");
         assert!(n - lib <= 30, "lib lag {}", n - lib);
-        // LIB never moves back.
         assert!(history.windows(2).all(|w| w[1].2 >= w[0].2));
     }
 
     #[test]
-    fn fourteen_voters_justify_nothing() {
+    fn fourteen_voters_justify_nothing_fifteen_do() {
         let s = sched(21);
-        let mut votes = vec![];
-        for p in 0..14u64 {
-            votes.push(ChainVote { producer: Name(p + 1), source: 1, first: 2, top: 40 });
-        }
-        let segs = [Segment { start: 2, end: 40, cur: &s, prev: &s }];
-        let f = evaluate(1, &segs, &votes);
+        let blocks: Vec<(u64, u32)> = (1..=40u64).map(|x| (x, x as u32 + 1)).collect();
+        let mut votes: Vec<ChainVote> =
+            (0..14u64).map(|p| ChainVote { producer: Name(p + 1), source: 0, first: 1, top: 40 }).collect();
+        let segs = [Segment { start: 1, end: 40, cur: &s, prev: &s }];
+        let f = evaluate((0, 1), 0, &blocks, &segs, &votes);
         assert!(f.justified.is_empty());
         assert_eq!(f.lib, 1);
-        votes.push(ChainVote { producer: Name(15), source: 1, first: 2, top: 40 });
-        let f = evaluate(1, &segs, &votes);
-        assert_eq!(f.justified.len(), 39);
+        votes.push(ChainVote { producer: Name(15), source: 0, first: 1, top: 40 });
+        let f = evaluate((0, 1), 0, &blocks, &segs, &votes);
+        assert_eq!(f.justified.len(), 40);
+    }
+
+    #[test]
+    fn empty_slots_are_covered_by_ranges() {
+        let s = sched(21);
+        // Blocks only at even slots; votes span the odd ones too.
+        let blocks: Vec<(u64, u32)> = (1..=20u64).map(|x| (2 * x, x as u32 + 1)).collect();
+        let votes: Vec<ChainVote> =
+            (0..15u64).map(|p| ChainVote { producer: Name(p + 1), source: 0, first: 1, top: 40 }).collect();
+        let segs = [Segment { start: 1, end: 40, cur: &s, prev: &s }];
+        let f = evaluate((0, 1), 0, &blocks, &segs, &votes);
+        assert_eq!(f.justified.len(), 20);
     }
 
     #[test]
     fn outsiders_do_not_count() {
         let s = sched(21);
-        let votes: Vec<ChainVote> = (100..130u64).map(|p| ChainVote { producer: Name(p), source: 1, first: 2, top: 10 }).collect();
-        let segs = [Segment { start: 2, end: 10, cur: &s, prev: &s }];
-        assert!(evaluate(1, &segs, &votes).justified.is_empty());
+        let blocks = vec![(5u64, 2u32)];
+        let votes: Vec<ChainVote> =
+            (100..130u64).map(|p| ChainVote { producer: Name(p), source: 0, first: 1, top: 5 }).collect();
+        let segs = [Segment { start: 1, end: 5, cur: &s, prev: &s }];
+        assert!(evaluate((0, 1), 0, &blocks, &segs, &votes).justified.is_empty());
     }
 }

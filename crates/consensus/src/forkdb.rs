@@ -31,8 +31,8 @@ pub struct BlockEntry {
     pub prev_schedule: Arc<ProducerSchedule>,
     /// Justification and LIB of the chain ending here.
     pub finality: Finality,
-    /// Each producer's last vote along this chain: (source, top).
-    pub last_votes: Arc<BTreeMap<Name, (u32, u32)>>,
+    /// Each producer's last vote along this chain: (source slot, top slot).
+    pub last_votes: Arc<BTreeMap<Name, (u64, u64)>>,
 }
 
 impl BlockEntry {
@@ -41,13 +41,13 @@ impl BlockEntry {
         self.block.header.previous
     }
 
-    /// The vote carried by this block.
-    pub fn vote(&self) -> Option<Vote> {
-        self.block.header.vote
+    /// The votes carried by this block.
+    pub fn votes(&self) -> &[Vote] {
+        &self.block.header.votes
     }
 
     /// The fork-choice key: higher is better (justified, LIB, height, then the lower id).
-    pub fn rank(&self) -> (u32, u32, u32, std::cmp::Reverse<Checksum256>) {
+    pub fn rank(&self) -> (u64, u32, u32, std::cmp::Reverse<Checksum256>) {
         (self.finality.justified_top(), self.finality.lib, self.num, std::cmp::Reverse(self.id))
     }
 }
@@ -57,8 +57,9 @@ impl BlockEntry {
 struct Archived {
     id: Checksum256,
     num: u32,
+    slot: u64,
     producer: Name,
-    vote: Option<Vote>,
+    votes: Vec<Vote>,
     schedule: Arc<ProducerSchedule>,
     prev_schedule: Arc<ProducerSchedule>,
 }
@@ -76,8 +77,9 @@ pub struct ForkDb {
 /// Something that can be walked as a chain of ancestors.
 struct Step<'a> {
     num: u32,
+    slot: u64,
     producer: Name,
-    vote: Option<Vote>,
+    votes: &'a [Vote],
     schedule: &'a ProducerSchedule,
     prev_schedule: &'a ProducerSchedule,
 }
@@ -149,14 +151,11 @@ impl ForkDb {
         removed
     }
 
-    /// The best block by fork choice among those whose LIB is at least `min_lib`.
-    pub fn best(&self, min_lib: u32) -> Arc<BlockEntry> {
-        self.entries
-            .values()
-            .filter(|e| e.finality.lib >= min_lib)
-            .max_by_key(|e| e.rank())
-            .cloned()
-            .unwrap_or_else(|| self.root().clone())
+    /// The best block by fork choice. Every held block descends from the root (the node's last
+    /// irreversible block), so every candidate keeps the node's LIB, whatever its chain has
+    /// finalized by its own votes so far.
+    pub fn best(&self) -> Arc<BlockEntry> {
+        self.entries.values().max_by_key(|e| e.rank()).cloned().unwrap_or_else(|| self.root().clone())
     }
 
     /// The ids from `id` back to (excluding) the ancestor at height `stop_num`, newest first.
@@ -189,7 +188,9 @@ impl ForkDb {
 
     /// True if `ancestor` is `id` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: &Checksum256, id: &Checksum256) -> bool {
-        let Some(anc) = self.entries.get(ancestor) else { return false };
+        let Some(anc) = self.entries.get(ancestor) else {
+            return false;
+        };
         let mut cur = self.entries.get(id).cloned();
         while let Some(e) = cur {
             if e.id == *ancestor {
@@ -203,17 +204,35 @@ impl ForkDb {
         false
     }
 
-    /// Evaluates finality for a new block on top of `parent` (which must be held).
-    pub fn evaluate(&self, parent: &BlockEntry, num: u32, producer: Name, vote: Option<Vote>, schedule: &ProducerSchedule, prev: &ProducerSchedule) -> Finality {
-        let base = parent.finality.lib.max(num.saturating_sub(self.window));
-        let mut steps: Vec<Step<'_>> = vec![Step { num, producer, vote, schedule, prev_schedule: prev }];
+    /// Evaluates finality for a new block (`num`, `slot`) on top of `parent` (held).
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate(
+        &self,
+        parent: &BlockEntry,
+        num: u32,
+        slot: u64,
+        producer: Name,
+        votes: &[Vote],
+        schedule: &ProducerSchedule,
+        prev: &ProducerSchedule,
+    ) -> Finality {
+        let lib = (parent.finality.lib_slot, parent.finality.lib);
+        let base = lib.0.max(slot.saturating_sub(u64::from(self.window)));
+        let mut steps: Vec<Step<'_>> = vec![Step { num, slot, producer, votes, schedule, prev_schedule: prev }];
         let mut cur: Option<&BlockEntry> = Some(parent);
         let mut archive_from: Option<(u32, Checksum256)> = None;
         while let Some(e) = cur {
-            if e.num <= base {
+            if e.slot <= base {
                 break;
             }
-            steps.push(Step { num: e.num, producer: e.producer, vote: e.vote(), schedule: &e.schedule, prev_schedule: &e.prev_schedule });
+            steps.push(Step {
+                num: e.num,
+                slot: e.slot,
+                producer: e.producer,
+                votes: e.votes(),
+                schedule: &e.schedule,
+                prev_schedule: &e.prev_schedule,
+            });
             match self.entries.get(&e.previous()) {
                 Some(p) => cur = Some(p),
                 None => {
@@ -224,44 +243,64 @@ impl ForkDb {
         }
         // Below the fork database the chain continues in the archive, which holds the final
         // chain contiguously by height.
-        if let Some((want_num, want_id)) = archive_from {
-            if let Some(front) = self.archive.front() {
-                if want_num >= front.num {
-                    let mut i = (want_num - front.num) as usize;
-                    if self.archive.get(i).is_some_and(|a| a.id == want_id) {
-                        loop {
-                            let a = &self.archive[i];
-                            if a.num <= base {
-                                break;
-                            }
-                            steps.push(Step { num: a.num, producer: a.producer, vote: a.vote, schedule: &a.schedule, prev_schedule: &a.prev_schedule });
-                            if i == 0 {
-                                break;
-                            }
-                            i -= 1;
+        if let (Some((want_num, want_id)), Some(front)) = (archive_from, self.archive.front()) {
+            if want_num >= front.num {
+                let mut i = (want_num - front.num) as usize;
+                if self.archive.get(i).is_some_and(|a| a.id == want_id) {
+                    loop {
+                        let a = &self.archive[i];
+                        if a.slot <= base {
+                            break;
                         }
+                        steps.push(Step {
+                            num: a.num,
+                            slot: a.slot,
+                            producer: a.producer,
+                            votes: &a.votes,
+                            schedule: &a.schedule,
+                            prev_schedule: &a.prev_schedule,
+                        });
+                        if i == 0 {
+                            break;
+                        }
+                        i -= 1;
                     }
                 }
             }
         }
         steps.reverse();
-        let lowest = steps.first().map_or(num, |s| s.num);
-        let base = base.max(lowest.saturating_sub(1));
         let mut segments: Vec<Segment<'_>> = vec![];
-        let mut votes = vec![];
+        let mut chain_votes = vec![];
+        let mut blocks = Vec::with_capacity(steps.len());
+        let mut last = base;
         for s in &steps {
-            if s.num <= base {
-                continue;
-            }
+            // Each block stands for the slots since its parent (empty slots take the schedule of
+            // the block that follows them).
             match segments.last_mut() {
-                Some(g) if std::ptr::eq(g.cur, s.schedule) || (g.cur == s.schedule && g.prev == s.prev_schedule) => g.end = s.num,
-                _ => segments.push(Segment { start: s.num, end: s.num, cur: s.schedule, prev: s.prev_schedule }),
+                Some(g) if std::ptr::eq(g.cur, s.schedule) && std::ptr::eq(g.prev, s.prev_schedule) => g.end = s.slot,
+                _ => segments.push(Segment { start: last + 1, end: s.slot, cur: s.schedule, prev: s.prev_schedule }),
             }
-            if let Some(v) = s.vote {
-                votes.push(ChainVote { producer: s.producer, source: v.source_num, first: v.first_num, top: s.num });
+            last = s.slot;
+            blocks.push((s.slot, s.num));
+            for v in s.votes {
+                chain_votes.push(ChainVote {
+                    producer: s.producer,
+                    source: v.source_slot,
+                    first: v.first_slot,
+                    top: v.last_slot,
+                });
             }
         }
-        finality::evaluate(base, &segments, &votes)
+        let mut fin = finality::evaluate(lib, base, &blocks, &segments, &chain_votes);
+        // Justification is monotone along a chain: blocks justified on the parent's chain stay
+        // justified (the window only limits which slots are evaluated anew).
+        if parent.finality.justified.iter().any(|j| j.0 <= base && j.0 > fin.lib_slot) {
+            let mut merged: Vec<(u64, u32)> =
+                parent.finality.justified.iter().filter(|j| j.0 <= base && j.0 > fin.lib_slot).copied().collect();
+            merged.extend(fin.justified.iter().copied());
+            fin.justified = merged;
+        }
+        fin
     }
 
     /// The producers of the blocks at heights `lo+1..=hi` on the chain ending at `tip`,
@@ -311,7 +350,9 @@ impl ForkDb {
     /// Makes `new_root` (a held block) the root: drops every block not descending from it and
     /// archives the irreversible blocks that leave.
     pub fn set_root(&mut self, new_root: &Checksum256) {
-        let Some(nr) = self.entries.get(new_root).cloned() else { return };
+        let Some(nr) = self.entries.get(new_root).cloned() else {
+            return;
+        };
         // Archive the final chain from the old root up to (excluding) the new root.
         let mut chain = vec![];
         let mut cur = self.entries.get(&nr.previous()).cloned();
@@ -323,8 +364,9 @@ impl ForkDb {
             self.archive.push_back(Archived {
                 id: e.id,
                 num: e.num,
+                slot: e.slot,
                 producer: e.producer,
-                vote: e.vote(),
+                votes: e.votes().to_vec(),
                 schedule: e.schedule.clone(),
                 prev_schedule: e.prev_schedule.clone(),
             });

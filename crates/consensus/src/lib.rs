@@ -16,9 +16,12 @@ mod produce;
 pub mod records;
 pub mod schedule;
 mod switch;
-mod validate;
+pub mod validate;
 
-pub use crate::core::{genesis_block, genesis_schedule, BlockLimits, Consensus, CoreConfig, Input, LocalProducer, Output, PeerId, Watermark};
+pub use crate::core::{
+    genesis_block, genesis_schedule, BlockLimits, Consensus, CoreConfig, Input, LocalProducer, Output, PeerId,
+    Watermark,
+};
 pub use error::BlockError;
 pub use forkdb::BlockEntry;
 pub use params::Params;

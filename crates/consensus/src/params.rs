@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(p.slot_at(TimePoint::from_millis(1500)), Some(1));
         assert_eq!(p.slot_time(3), TimePoint::from_millis(2500));
         assert_eq!(p.round_len(), 6);
-        assert_eq!((0..12).map(|s| p.producer_index(s, 3)).collect::<Vec<_>>(), vec![0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]);
+        assert_eq!(
+            (0..12).map(|s| p.producer_index(s, 3)).collect::<Vec<_>>(),
+            vec![0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]
+        );
         assert_eq!(p.round_of(5), 0);
         assert_eq!(p.round_of(6), 1);
         // A short schedule repeats within the round.

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use civitas_protocol::block::{transaction_mroot, EXT_EVIDENCE};
+use civitas_protocol::block::{evidence_root, transaction_mroot};
 use civitas_protocol::transaction::VerifiedTransaction;
-use civitas_protocol::{BlockHeader, Bytes, Extension, Pack, SignedBlock, Vote};
+use civitas_protocol::{BlockHeader, SignedBlock, Vote};
 
 use crate::core::{BlockLimits, Consensus, LocalProducer, Output, Watermark};
 use crate::exec::BlockMeta;
@@ -43,7 +43,9 @@ impl Consensus {
 
     /// Produces a block if the current slot belongs to a local producer.
     pub(crate) fn maybe_produce(&mut self, out: &mut Output) {
-        let Some(slot) = self.params.slot_at(self.now) else { return };
+        let Some(slot) = self.params.slot_at(self.now) else {
+            return;
+        };
         if slot <= self.head.slot || self.config.producers.is_empty() {
             return;
         }
@@ -53,18 +55,16 @@ impl Consensus {
             return;
         }
         let head = self.head.clone();
-        // The vote: from the highest justified height, for the heights above the watermark.
-        let source = head.finality.justified_top();
-        let first = (wm.vote_top + 1).max(source + 1).max(head.finality.lib + 1);
-        let chain_ok = head.last_votes.get(&local.name).is_none_or(|&(src, top)| first > top && source >= src);
-        let vote = (source >= wm.vote_source && first <= head.num + 1 && chain_ok).then_some(Vote { source_num: source, first_num: first });
+        let votes = honest_votes(&head, slot, &wm, local.name);
         let limits = self.config.limits;
-        let Some(built) = self.build_block(&head, slot, &local, vote, limits, true) else { return };
+        let Some(built) = self.build_block(&head, slot, &local, votes.clone(), limits, true) else {
+            return;
+        };
         // The watermark goes to disk before the block goes anywhere.
         let mut nw = Watermark { last_slot: slot, ..wm };
-        if let Some(v) = vote {
-            nw.vote_top = built.entry.num;
-            nw.vote_source = v.source_num;
+        if let Some(v) = votes.last() {
+            nw.vote_top = v.last_slot;
+            nw.vote_source = v.source_slot;
         }
         self.watermarks.insert(local.name, nw);
         out.watermarks.push((local.name, nw));
@@ -95,14 +95,22 @@ impl Consensus {
         }
         let local = self.local_for_slot(slot)?;
         let limits = BlockLimits { max_transactions: 0, max_bytes: 0 };
-        let built = self.build_block(&head, slot, &local, None, limits, false)?;
+        let built = self.build_block(&head, slot, &local, vec![], limits, false)?;
         self.chain.undo_block();
         Some(built.block)
     }
 
     /// Executes a new block on the head and signs it. Leaves the chain state with the block
     /// applied.
-    fn build_block(&mut self, head: &Arc<BlockEntry>, slot: u64, local: &LocalProducer, vote: Option<Vote>, limits: BlockLimits, with_evidence: bool) -> Option<Built> {
+    fn build_block(
+        &mut self,
+        head: &Arc<BlockEntry>,
+        slot: u64,
+        local: &LocalProducer,
+        votes: Vec<Vote>,
+        limits: BlockLimits,
+        with_evidence: bool,
+    ) -> Option<Built> {
         let num = head.num + 1;
         let round = self.params.round_of(slot);
         let new_schedule = (round > head.round).then(|| self.elect_for(head, round));
@@ -111,7 +119,7 @@ impl Consensus {
             None => head.schedule.clone(),
         };
         let prev_schedule = if round > head.round { head.schedule.clone() } else { head.prev_schedule.clone() };
-        let finality = self.forkdb.evaluate(head, num, local.name, vote, &schedule, &prev_schedule);
+        let finality = self.forkdb.evaluate(head, num, slot, local.name, &votes, &schedule, &prev_schedule);
         let meta = BlockMeta { num, slot, producer: local.name, round, lib: finality.lib };
         self.begin_exec(head, &meta);
 
@@ -135,7 +143,11 @@ impl Consensus {
         for id in &drop {
             self.pool.remove(id);
         }
-        let evidence: Vec<_> = if with_evidence { self.pending_evidence.clone() } else { vec![] };
+        let evidence: Vec<_> = if with_evidence {
+            self.pending_evidence.iter().take(crate::validate::MAX_EVIDENCE).cloned().collect()
+        } else {
+            vec![]
+        };
         if self.apply_evidence(&evidence).is_err() {
             // Evidence that no longer applies (already recorded on this branch) is dropped; the
             // next tick of the slot retries without it.
@@ -145,24 +157,30 @@ impl Consensus {
         }
         let state_root = self.chain.finish_block();
         let transactions: Vec<_> = included.iter().map(|vt| vt.packed.clone()).collect();
-        let header_extensions = if evidence.is_empty() { vec![] } else { vec![Extension(EXT_EVIDENCE, Bytes(evidence.packed()))] };
         let header = BlockHeader {
             previous: head.id,
             block_num: num,
             slot,
             producer: local.name,
             schedule_version: schedule.version,
-            vote,
+            votes: votes.clone(),
             new_schedule,
             transaction_mroot: transaction_mroot(&transactions),
             state_root,
-            header_extensions,
+            evidence_root: evidence_root(&evidence),
+            header_extensions: vec![],
         };
-        let block = Arc::new(SignedBlock::sign(header, transactions, &self.chain.config().chain_id, &local.key));
+        let block = Arc::new(SignedBlock::sign_with_evidence(
+            header,
+            transactions,
+            evidence.clone(),
+            &self.chain.config().chain_id,
+            &local.key,
+        ));
         self.pending_evidence.retain(|p| !evidence.contains(p));
         let mut last_votes = head.last_votes.clone();
-        if let Some(v) = vote {
-            Arc::make_mut(&mut last_votes).insert(local.name, (v.source_num, num));
+        if let Some(v) = votes.last() {
+            Arc::make_mut(&mut last_votes).insert(local.name, (v.source_slot, v.last_slot));
         }
         let entry = BlockEntry {
             id: block.id(),
@@ -179,4 +197,39 @@ impl Consensus {
         };
         Some(Built { block, entry, included })
     }
+}
+
+/// The votes an honest producer casts in its block at `slot` on `head` (docs/consensus.md):
+/// the main vote from the highest justified block for every slot above it and above the
+/// producer's last vote, and, if the source jumped past slots the producer never voted for, a
+/// bridge vote for those slots from the highest justified block below them. Both respect the
+/// watermark: slots only above `vote_top` (R1), sources never below `vote_source` (R2).
+pub(crate) fn honest_votes(
+    head: &BlockEntry,
+    slot: u64,
+    wm: &Watermark,
+    producer: civitas_protocol::Name,
+) -> Vec<Vote> {
+    let (chain_src, chain_top) = head.last_votes.get(&producer).copied().unwrap_or((0, 0));
+    let prev_top = wm.vote_top.max(chain_top);
+    let min_source = wm.vote_source.max(chain_src);
+    let fin = &head.finality;
+    let hi = fin.justified_top();
+    if hi < min_source {
+        return vec![];
+    }
+    let lo = (prev_top + 1).max(fin.lib_slot + 1);
+    if lo > slot {
+        return vec![];
+    }
+    if lo > hi {
+        return vec![Vote { source_slot: hi, first_slot: lo, last_slot: slot }];
+    }
+    let mut votes = vec![];
+    // Slots lo..=hi were skipped by the jump of the source: bridge them from below.
+    if let Some(s) = fin.justified_below(lo).filter(|&s| s >= min_source).max() {
+        votes.push(Vote { source_slot: s, first_slot: lo, last_slot: hi });
+    }
+    votes.push(Vote { source_slot: hi, first_slot: hi + 1, last_slot: slot });
+    votes
 }

@@ -65,7 +65,8 @@ fn round_key() -> RowKey {
 }
 
 fn folded(kv: &Kv, parent_id: &Checksum256, parent_round: u64) -> Checksum256 {
-    let cur: RoundAcc = state::get(kv, &round_key()).unwrap_or(RoundAcc { round: parent_round, acc: Checksum256::ZERO });
+    let cur: RoundAcc =
+        state::get(kv, &round_key()).unwrap_or(RoundAcc { round: parent_round, acc: Checksum256::ZERO });
     let base = if cur.round == parent_round { cur.acc } else { Checksum256::ZERO };
     sha256_concat(&[&base.0, &parent_id.0])
 }

@@ -11,7 +11,7 @@ impl Consensus {
     /// that fails to apply is dropped and the next best one tried.
     pub(crate) fn update_head(&mut self, out: &mut Output) {
         loop {
-            let best = self.forkdb.best(self.lib().num);
+            let best = self.forkdb.best();
             if best.id == self.head.id || best.rank() <= self.head.rank() {
                 break;
             }
@@ -31,10 +31,8 @@ impl Consensus {
     /// Undoes the head back to the common ancestor and applies the target's branch. On failure
     /// the old head is restored and the id of the first invalid block is returned.
     fn switch_to(&mut self, target: &Arc<BlockEntry>) -> Result<(), (civitas_protocol::Checksum256, BlockError)> {
-        let ancestor = self
-            .forkdb
-            .common_ancestor(&self.head.id, &target.id)
-            .expect("fork database branches share the root");
+        let ancestor =
+            self.forkdb.common_ancestor(&self.head.id, &target.id).expect("fork database branches share the root");
         let old = self.forkdb.branch(&self.head.id, ancestor.num);
         for e in &old {
             self.chain.undo_block();
@@ -57,7 +55,6 @@ impl Consensus {
                 }
                 return Err((e.id, err));
             }
-            self.head = e.clone();
         }
         self.head = target.clone();
         Ok(())

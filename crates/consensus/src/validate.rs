@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use civitas_protocol::block::{transaction_mroot, EXT_EVIDENCE};
-use civitas_protocol::codec::Unpack;
-use civitas_protocol::{Checksum256, DoubleSignEvidence, SignedBlock};
+use civitas_protocol::block::{evidence_root, transaction_mroot};
+use civitas_protocol::{Checksum256, SignedBlock};
 
 use crate::error::BlockError;
 use crate::forkdb::{BlockEntry, ForkDb};
@@ -14,8 +13,17 @@ use crate::schedule::key_of;
 /// The most producers a schedule may list (votes are tracked in 128-bit masks).
 pub const MAX_SCHEDULE: usize = 125;
 
+/// The most evidence entries one block may carry.
+pub const MAX_EVIDENCE: usize = 16;
+
 /// Checks `block` against its parent and computes its header state.
-pub fn header_entry(params: &Params, chain_id: &Checksum256, forkdb: &ForkDb, parent: &BlockEntry, block: &Arc<SignedBlock>) -> Result<BlockEntry, BlockError> {
+pub fn header_entry(
+    params: &Params,
+    chain_id: &Checksum256,
+    forkdb: &ForkDb,
+    parent: &BlockEntry,
+    block: &Arc<SignedBlock>,
+) -> Result<BlockEntry, BlockError> {
     let h = &block.header;
     let bad = |m: String| Err(BlockError::Header(m));
     if h.block_num != parent.num + 1 {
@@ -38,7 +46,11 @@ pub fn header_entry(params: &Params, chain_id: &Checksum256, forkdb: &ForkDb, pa
         if names.len() != s.producers.len() {
             return bad("schedule lists a producer twice".into());
         }
-        let expected_version = if s.producers == parent.schedule.producers { parent.schedule.version } else { parent.schedule.version + 1 };
+        let expected_version = if s.producers == parent.schedule.producers {
+            parent.schedule.version
+        } else {
+            parent.schedule.version + 1
+        };
         if s.version != expected_version {
             return bad(format!("schedule version {} (expected {expected_version})", s.version));
         }
@@ -61,36 +73,26 @@ pub fn header_entry(params: &Params, chain_id: &Checksum256, forkdb: &ForkDb, pa
         return Err(BlockError::WrongSigningKey(h.producer));
     }
     if h.transaction_mroot != transaction_mroot(&block.transactions) {
-        return bad("transaction_mroot does not match the transactions".into());
+        return Err(BlockError::BodyMismatch("transaction_mroot does not match the transactions".into()));
+    }
+    if !h.header_extensions.is_empty() {
+        return bad("header extensions are not supported".into());
     }
     if !block.block_extensions.is_empty() {
-        return bad("block extensions are not supported".into());
+        return Err(BlockError::BodyMismatch("block extensions are not supported".into()));
     }
-    for ext in &h.header_extensions {
-        if ext.0 != EXT_EVIDENCE || h.header_extensions.len() > 1 {
-            return bad(format!("unsupported header extension {}", ext.0));
-        }
-        Vec::<DoubleSignEvidence>::unpack_exact(&ext.1 .0).map_err(|e| BlockError::Evidence(e.to_string()))?;
+    if block.evidence.len() > MAX_EVIDENCE {
+        return Err(BlockError::Evidence(format!("{} entries, at most {MAX_EVIDENCE}", block.evidence.len())));
+    }
+    if h.evidence_root != evidence_root(&block.evidence) {
+        return Err(BlockError::BodyMismatch("evidence_root does not match the evidence".into()));
     }
     let mut last_votes = parent.last_votes.clone();
-    if let Some(v) = h.vote {
-        if v.first_num == 0 || v.first_num > h.block_num || v.source_num >= v.first_num {
-            return Err(BlockError::Vote(format!("range {}..={} with source {}", v.first_num, h.block_num, v.source_num)));
-        }
-        if !parent.finality.is_justified(v.source_num) {
-            return Err(BlockError::Vote(format!("source {} is not justified on this chain", v.source_num)));
-        }
-        if let Some(&(src, top)) = parent.last_votes.get(&h.producer) {
-            if v.first_num <= top {
-                return Err(BlockError::Vote(format!("votes again for height {} (already voted up to {top})", v.first_num)));
-            }
-            if v.source_num < src {
-                return Err(BlockError::Vote(format!("source {} is below its previous source {src}", v.source_num)));
-            }
-        }
-        Arc::make_mut(&mut last_votes).insert(h.producer, (v.source_num, h.block_num));
+    check_votes(h.slot, &h.votes, parent, h.producer)?;
+    if let Some(v) = h.votes.last() {
+        Arc::make_mut(&mut last_votes).insert(h.producer, (v.source_slot, v.last_slot));
     }
-    let finality = forkdb.evaluate(parent, h.block_num, h.producer, h.vote, &schedule, &prev_schedule);
+    let finality = forkdb.evaluate(parent, h.block_num, h.slot, h.producer, &h.votes, &schedule, &prev_schedule);
     Ok(BlockEntry {
         block: block.clone(),
         id: block.id(),
@@ -104,4 +106,49 @@ pub fn header_entry(params: &Params, chain_id: &Checksum256, forkdb: &ForkDb, pa
         finality,
         last_votes,
     })
+}
+
+/// The most votes one block may carry (a bridge vote and the main vote).
+pub const MAX_VOTES: usize = 2;
+
+/// Checks a block's votes: each slot range within the chain and above its source, which must
+/// be a justified block on the parent's chain; ranges ascending and disjoint, sources
+/// non-decreasing, and both above the producer's previous vote on this chain (R1, R2).
+fn check_votes(
+    slot: u64,
+    votes: &[civitas_protocol::Vote],
+    parent: &BlockEntry,
+    producer: civitas_protocol::Name,
+) -> Result<(), BlockError> {
+    if votes.len() > MAX_VOTES {
+        return Err(BlockError::Vote(format!("{} votes, at most {MAX_VOTES}", votes.len())));
+    }
+    let (mut min_first, mut min_source) = match parent.last_votes.get(&producer) {
+        Some(&(src, top)) => (top + 1, src),
+        None => (1, 0),
+    };
+    for v in votes {
+        if v.first_slot < min_first || v.first_slot > v.last_slot || v.last_slot > slot || v.source_slot >= v.first_slot
+        {
+            return Err(BlockError::Vote(format!(
+                "slots {}..={} with source {} (must start at {min_first} or later and end by slot {slot})",
+                v.first_slot, v.last_slot, v.source_slot
+            )));
+        }
+        if v.source_slot < min_source {
+            return Err(BlockError::Vote(format!(
+                "source {} is below the previous source {min_source}",
+                v.source_slot
+            )));
+        }
+        if !parent.finality.is_justified(v.source_slot) {
+            return Err(BlockError::Vote(format!(
+                "source slot {} is not a justified block on this chain",
+                v.source_slot
+            )));
+        }
+        min_first = v.last_slot + 1;
+        min_source = v.source_slot;
+    }
+    Ok(())
 }

@@ -52,10 +52,11 @@ fn main() {
             slot: 1000 + i as u64,
             producer: Name::constant("bp1"),
             schedule_version: 1,
-            vote: vote.then_some(Vote {
-                source_num: 98,
-                first_num: 99,
-            }),
+            votes: if vote {
+                vec![Vote { source_slot: 998, first_slot: 999, last_slot: 1000 + i as u64 }]
+            } else {
+                vec![]
+            },
             new_schedule: schedule.then(|| ProducerSchedule {
                 version: 2,
                 producers: vec![ProducerKey {
@@ -65,6 +66,7 @@ fn main() {
             }),
             transaction_mroot: transaction_mroot(&transactions),
             state_root: sha256(b"state"),
+            evidence_root: Checksum256::ZERO,
             header_extensions: vec![],
         };
         let block = SignedBlock::sign(header, transactions, &chain, &key);

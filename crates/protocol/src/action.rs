@@ -20,22 +20,12 @@ pub struct Action {
     pub data: Bytes,
 }
 
-crate::packable_struct!(Action {
-    account,
-    name,
-    authorization,
-    data
-});
+crate::packable_struct!(Action { account, name, authorization, data });
 
 impl Action {
     /// An action whose data is the packed `args`.
     pub fn new(account: Name, name: Name, authorization: Vec<PermissionLevel>, args: &impl Pack) -> Action {
-        Action {
-            account,
-            name,
-            authorization,
-            data: Bytes(args.packed()),
-        }
+        Action { account, name, authorization, data: Bytes(args.packed()) }
     }
 }
 

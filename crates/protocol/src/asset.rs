@@ -105,11 +105,7 @@ impl Symbol {
     /// Builds a symbol from a precision and a code.
     pub fn new(precision: u8, code: SymbolCode) -> Result<Symbol, ParseError> {
         if precision > MAX_PRECISION {
-            return Err(ParseError::new(
-                "symbol",
-                &format!("{precision},{code}"),
-                "precision above 18",
-            ));
+            return Err(ParseError::new("symbol", &format!("{precision},{code}"), "precision above 18"));
         }
         Ok(Symbol((code.0 << 8) | u64::from(precision)))
     }
@@ -149,13 +145,9 @@ impl FromStr for Symbol {
 
     /// Parses `"4,CIV"`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (p, c) = s
-            .split_once(',')
-            .ok_or_else(|| ParseError::new("symbol", s, "expected PRECISION,CODE such as 4,CIV"))?;
-        let precision: u8 = p
-            .trim()
-            .parse()
-            .map_err(|_| ParseError::new("symbol", s, "precision is not a number"))?;
+        let (p, c) =
+            s.split_once(',').ok_or_else(|| ParseError::new("symbol", s, "expected PRECISION,CODE such as 4,CIV"))?;
+        let precision: u8 = p.trim().parse().map_err(|_| ParseError::new("symbol", s, "precision is not a number"))?;
         Symbol::new(precision, c.trim().parse()?)
     }
 }
@@ -259,10 +251,7 @@ impl FromStr for Asset {
         let (num, code) = t
             .split_once(' ')
             .ok_or_else(|| ParseError::new("asset", s, "expected AMOUNT SYMBOL such as 1.0000 CIV"))?;
-        let code: SymbolCode = code
-            .trim()
-            .parse()
-            .map_err(|e: ParseError| ParseError::new("asset", s, e.reason))?;
+        let code: SymbolCode = code.trim().parse().map_err(|e: ParseError| ParseError::new("asset", s, e.reason))?;
         let (neg, digits) = match num.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, num),
@@ -308,14 +297,7 @@ impl fmt::Display for Asset {
             write!(f, "{sign}{abs} {}", self.symbol.code())
         } else {
             let unit = 10u64.pow(p);
-            write!(
-                f,
-                "{sign}{}.{:0width$} {}",
-                abs / unit,
-                abs % unit,
-                self.symbol.code(),
-                width = p as usize
-            )
+            write!(f, "{sign}{}.{:0width$} {}", abs / unit, abs % unit, self.symbol.code(), width = p as usize)
         }
     }
 }
@@ -383,13 +365,7 @@ mod tests {
 
     #[test]
     fn parse_and_format() {
-        for s in [
-            "0.0001 CIV",
-            "-12.5000 CIV",
-            "100 ABC",
-            "4611686018427387903 MAX",
-            "0.000000000000000001 TINY",
-        ] {
+        for s in ["0.0001 CIV", "-12.5000 CIV", "100 ABC", "4611686018427387903 MAX", "0.000000000000000001 TINY"] {
             assert_eq!(s.parse::<Asset>().unwrap().to_string(), s);
         }
         for s in [

@@ -34,10 +34,7 @@ impl std::str::FromStr for PermissionLevel {
     /// Parses `actor@permission`, or `actor` alone meaning `actor@active`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (a, p) = s.split_once('@').unwrap_or((s, "active"));
-        Ok(PermissionLevel {
-            actor: a.parse()?,
-            permission: p.parse()?,
-        })
+        Ok(PermissionLevel { actor: a.parse()?, permission: p.parse()? })
     }
 }
 
@@ -90,12 +87,7 @@ pub struct Authority {
     pub waits: Vec<WaitWeight>,
 }
 
-crate::packable_struct!(Authority {
-    threshold,
-    keys,
-    accounts,
-    waits
-});
+crate::packable_struct!(Authority { threshold, keys, accounts, waits });
 
 /// The most entries an authority may list.
 pub const MAX_AUTHORITY_ENTRIES: usize = 64;
@@ -103,12 +95,7 @@ pub const MAX_AUTHORITY_ENTRIES: usize = 64;
 impl Authority {
     /// A single key with threshold 1.
     pub fn single_key(key: PublicKey) -> Authority {
-        Authority {
-            threshold: 1,
-            keys: vec![KeyWeight { key, weight: 1 }],
-            accounts: vec![],
-            waits: vec![],
-        }
+        Authority { threshold: 1, keys: vec![KeyWeight { key, weight: 1 }], accounts: vec![], waits: vec![] }
     }
 
     /// A single account permission with threshold 1.
@@ -116,10 +103,7 @@ impl Authority {
         Authority {
             threshold: 1,
             keys: vec![],
-            accounts: vec![PermissionLevelWeight {
-                permission: level,
-                weight: 1,
-            }],
+            accounts: vec![PermissionLevelWeight { permission: level, weight: 1 }],
             waits: vec![],
         }
     }
@@ -129,9 +113,7 @@ impl Authority {
     pub fn validate(&self) -> Result<(), String> {
         let n = self.keys.len() + self.accounts.len() + self.waits.len();
         if n > MAX_AUTHORITY_ENTRIES {
-            return Err(format!(
-                "authority has {n} entries, at most {MAX_AUTHORITY_ENTRIES} allowed"
-            ));
+            return Err(format!("authority has {n} entries, at most {MAX_AUTHORITY_ENTRIES} allowed"));
         }
         if self.threshold == 0 {
             return Err("authority threshold must be positive".into());
@@ -159,10 +141,7 @@ impl Authority {
             total += u64::from(w);
         }
         if total < u64::from(self.threshold) {
-            return Err(format!(
-                "authority threshold {} cannot be reached (total weight {total})",
-                self.threshold
-            ));
+            return Err(format!("authority threshold {} cannot be reached (total weight {total})", self.threshold));
         }
         if let Some(k) = self.keys.iter().find(|k| !k.key.is_valid_point()) {
             return Err(format!("authority key {} is not a valid secp256k1 point", k.key));

@@ -10,18 +10,21 @@ use crate::crypto::{CryptoError, PrivateKey, PublicKey, Signature};
 use crate::name::Name;
 use crate::transaction::PackedTransaction;
 
-/// The finality vote a producer casts by producing a block (see `docs/consensus.md`): it
-/// votes for every block of its own chain at heights `first_num..=block_num`, with the
-/// justified block at height `source_num` as the vote's source.
+/// A finality vote a producer casts by producing a block (see `docs/consensus.md`). Votes are
+/// in slot space: it votes for its own chain's content — a block or an empty slot — at every
+/// slot in `first_slot..=last_slot`, with the justified block at slot `source_slot` (an
+/// ancestor, `source_slot < first_slot`) as the vote's source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vote {
-    /// Height of the justified source block (an ancestor on the same chain).
-    pub source_num: u32,
-    /// Lowest height the vote covers; it always reaches up to the block itself.
-    pub first_num: u32,
+    /// Slot of the justified source block.
+    pub source_slot: u64,
+    /// Lowest slot voted for.
+    pub first_slot: u64,
+    /// Highest slot voted for (at most the block's own slot).
+    pub last_slot: u64,
 }
 
-crate::packable_struct!(Vote { source_num, first_num });
+crate::packable_struct!(Vote { source_slot, first_slot, last_slot });
 
 /// A producer and its block signing key (Antelope's legacy `producer_key`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -32,10 +35,7 @@ pub struct ProducerKey {
     pub block_signing_key: PublicKey,
 }
 
-crate::packable_struct!(ProducerKey {
-    producer_name,
-    block_signing_key
-});
+crate::packable_struct!(ProducerKey { producer_name, block_signing_key });
 
 /// An ordered producer schedule (Antelope's legacy `producer_schedule`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,9 +47,6 @@ pub struct ProducerSchedule {
 }
 
 crate::packable_struct!(ProducerSchedule { version, producers });
-
-/// Header extension id carrying [`DoubleSignEvidence`] entries.
-pub const EXT_EVIDENCE: u16 = 1;
 
 /// Two different block headers signed by the same producer for the same slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,12 +61,7 @@ pub struct DoubleSignEvidence {
     pub second_signature: Signature,
 }
 
-crate::packable_struct!(DoubleSignEvidence {
-    first,
-    first_signature,
-    second,
-    second_signature
-});
+crate::packable_struct!(DoubleSignEvidence { first, first_signature, second, second_signature });
 
 /// The signed part of a block header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,14 +76,17 @@ pub struct BlockHeader {
     pub producer: Name,
     /// Version of the active producer schedule this block was produced under.
     pub schedule_version: u32,
-    /// The producer's finality vote, if it casts one.
-    pub vote: Option<Vote>,
+    /// The producer's finality votes (at most two, ascending), possibly none.
+    pub votes: Vec<Vote>,
     /// The round's schedule, carried by the first block of each round.
     pub new_schedule: Option<ProducerSchedule>,
     /// Merkle root of the block's packed transactions.
     pub transaction_mroot: Checksum256,
     /// State commitment after applying this block.
     pub state_root: Checksum256,
+    /// Hash of the block's evidence list (zero when it has none). Evidence lives in the body
+    /// so that evidence about a header never embeds earlier evidence.
+    pub evidence_root: Checksum256,
     /// Extensions (reserved: explicit approvals, protocol feature activations).
     pub header_extensions: Vec<Extension>,
 }
@@ -102,10 +97,11 @@ crate::packable_struct!(BlockHeader {
     slot,
     producer,
     schedule_version,
-    vote,
+    votes,
     new_schedule,
     transaction_mroot,
     state_root,
+    evidence_root,
     header_extensions
 });
 
@@ -138,16 +134,22 @@ pub struct SignedBlock {
     pub producer_signature: Signature,
     /// The transactions, applied in order.
     pub transactions: Vec<PackedTransaction>,
+    /// Double-production evidence recorded by this block.
+    pub evidence: Vec<DoubleSignEvidence>,
     /// Extensions of the body (reserved).
     pub block_extensions: Vec<Extension>,
 }
 
-crate::packable_struct!(SignedBlock {
-    header,
-    producer_signature,
-    transactions,
-    block_extensions
-});
+crate::packable_struct!(SignedBlock { header, producer_signature, transactions, evidence, block_extensions });
+
+/// The header commitment to a block's evidence list.
+pub fn evidence_root(evidence: &[DoubleSignEvidence]) -> Checksum256 {
+    if evidence.is_empty() {
+        Checksum256::ZERO
+    } else {
+        sha256(&evidence.to_vec().packed())
+    }
+}
 
 /// Merkle root of a block's transactions: leaves are SHA-256 of each packed transaction
 /// (signatures included, so the producer's signature fixes them too).
@@ -173,13 +175,20 @@ impl SignedBlock {
         chain_id: &Checksum256,
         key: &PrivateKey,
     ) -> SignedBlock {
+        Self::sign_with_evidence(header, transactions, vec![], chain_id, key)
+    }
+
+    /// Signs `header` and assembles a block that also carries evidence (whose root the
+    /// header must hold).
+    pub fn sign_with_evidence(
+        header: BlockHeader,
+        transactions: Vec<PackedTransaction>,
+        evidence: Vec<DoubleSignEvidence>,
+        chain_id: &Checksum256,
+        key: &PrivateKey,
+    ) -> SignedBlock {
         let producer_signature = key.sign(&header.signing_digest(chain_id));
-        SignedBlock {
-            header,
-            producer_signature,
-            transactions,
-            block_extensions: vec![],
-        }
+        SignedBlock { header, producer_signature, transactions, evidence, block_extensions: vec![] }
     }
 
     /// The key that signed the block.
@@ -202,13 +211,11 @@ mod tests {
             slot: 7,
             producer: Name::constant("bp1"),
             schedule_version: 1,
-            vote: Some(Vote {
-                source_num: 1,
-                first_num: 2,
-            }),
+            votes: vec![Vote { source_slot: 1, first_slot: 2, last_slot: 7 }],
             new_schedule: None,
             transaction_mroot: transaction_mroot(&[]),
             state_root: Checksum256::ZERO,
+            evidence_root: Checksum256::ZERO,
             header_extensions: vec![],
         };
         let chain = sha256(b"c");

@@ -52,11 +52,7 @@ macro_rules! checksum_type {
             type Err = ParseError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 if s.len() != 2 * $n {
-                    return Err(ParseError::new(
-                        $what,
-                        s,
-                        format!("expected {} hex digits", 2 * $n),
-                    ));
+                    return Err(ParseError::new($what, s, format!("expected {} hex digits", 2 * $n)));
                 }
                 let mut out = [0u8; $n];
                 hex::decode_to_slice(s, &mut out).map_err(|e| ParseError::new($what, s, e.to_string()))?;
@@ -144,9 +140,7 @@ impl FromStr for Bytes {
     type Err = ParseError;
     /// Hex in either case (eosjs sends upper case in places).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        hex::decode(s)
-            .map(Bytes)
-            .map_err(|e| ParseError::new("hex bytes", s, e.to_string()))
+        hex::decode(s).map(Bytes).map_err(|e| ParseError::new("hex bytes", s, e.to_string()))
     }
 }
 
@@ -170,13 +164,8 @@ mod tests {
 
     #[test]
     fn hex_round_trip_and_case() {
-        let c: Checksum256 = "00001C200406B202D9E2EFE1000000000000000000000000000000000000abcd"
-            .parse()
-            .unwrap();
-        assert_eq!(
-            c.to_string(),
-            "00001c200406b202d9e2efe1000000000000000000000000000000000000abcd"
-        );
+        let c: Checksum256 = "00001C200406B202D9E2EFE1000000000000000000000000000000000000abcd".parse().unwrap();
+        assert_eq!(c.to_string(), "00001c200406b202d9e2efe1000000000000000000000000000000000000abcd");
         assert!("00".parse::<Checksum256>().is_err());
         assert!("zz".parse::<Bytes>().is_err());
         assert_eq!("0A0b".parse::<Bytes>().unwrap().0, vec![10, 11]);

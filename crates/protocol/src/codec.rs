@@ -67,10 +67,7 @@ impl<'a> Reader<'a> {
     /// Takes the next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if n > self.remaining() {
-            return Err(CodecError::UnexpectedEnd {
-                needed: n,
-                remaining: self.remaining(),
-            });
+            return Err(CodecError::UnexpectedEnd { needed: n, remaining: self.remaining() });
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -118,10 +115,7 @@ impl<'a> Reader<'a> {
         let n = self.varuint32()? as usize;
         let need = n.saturating_mul(min_elem.max(1));
         if need > self.remaining() {
-            return Err(CodecError::LengthTooLarge {
-                declared: n,
-                remaining: self.remaining(),
-            });
+            return Err(CodecError::LengthTooLarge { declared: n, remaining: self.remaining() });
         }
         Ok(n)
     }
@@ -335,20 +329,14 @@ mod tests {
         assert!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x1f]).varuint32().is_err());
         assert!(Reader::new(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]).varuint32().is_err());
         assert!(Reader::new(&[0x80]).varuint32().is_err());
-        assert_eq!(
-            Reader::new(&[0x80, 0x00]).varuint32(),
-            Err(CodecError::NonCanonicalVarint)
-        );
+        assert_eq!(Reader::new(&[0x80, 0x00]).varuint32(), Err(CodecError::NonCanonicalVarint));
     }
 
     #[test]
     fn huge_length_prefix_is_rejected_before_allocation() {
         // Declares 2^32-1 elements with only two bytes behind it.
         let enc = [0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2];
-        assert!(matches!(
-            Vec::<u64>::unpack_exact(&enc),
-            Err(CodecError::LengthTooLarge { .. })
-        ));
+        assert!(matches!(Vec::<u64>::unpack_exact(&enc), Err(CodecError::LengthTooLarge { .. })));
         assert!(String::unpack_exact(&enc).is_err());
     }
 
@@ -361,9 +349,6 @@ mod tests {
 
     #[test]
     fn trailing_bytes_are_an_error() {
-        assert!(matches!(
-            u16::unpack_exact(&[1, 2, 3]),
-            Err(CodecError::TrailingBytes(1))
-        ));
+        assert!(matches!(u16::unpack_exact(&[1, 2, 3]), Err(CodecError::TrailingBytes(1))));
     }
 }

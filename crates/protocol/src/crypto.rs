@@ -70,15 +70,9 @@ fn decode_checked<const N: usize>(
     b58: &str,
     checksum: impl Fn(&[u8]) -> [u8; 4],
 ) -> Result<[u8; N], ParseError> {
-    let raw = bs58::decode(b58)
-        .into_vec()
-        .map_err(|e| ParseError::new(what, input, format!("not base58: {e}")))?;
+    let raw = bs58::decode(b58).into_vec().map_err(|e| ParseError::new(what, input, format!("not base58: {e}")))?;
     if raw.len() != N + 4 {
-        return Err(ParseError::new(
-            what,
-            input,
-            format!("wrong length {} (expected {})", raw.len(), N + 4),
-        ));
+        return Err(ParseError::new(what, input, format!("wrong length {} (expected {})", raw.len(), N + 4)));
     }
     let (payload, sum) = raw.split_at(N);
     if checksum(payload) != sum {
@@ -151,10 +145,7 @@ impl Unpack for PublicKey {
     fn unpack(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         let t = r.varuint32()?;
         if t != KEY_TYPE_K1 {
-            return Err(CodecError::invalid(
-                "public key",
-                format!("unsupported key type {t} (only K1)"),
-            ));
+            return Err(CodecError::invalid("public key", format!("unsupported key type {t} (only K1)")));
         }
         let b: [u8; 33] = r.array()?;
         if b[0] != 2 && b[0] != 3 {
@@ -182,9 +173,7 @@ impl Signature {
         }
         let recid = RecoveryId::try_from(i32::from((v - 27) & 3)).map_err(|_| CryptoError::BadRecoveryByte(v))?;
         let sig = RecoverableSignature::from_compact(&self.0[1..], recid).map_err(|_| CryptoError::RecoveryFailed)?;
-        let key = sig
-            .recover_ecdsa(Message::from_digest(digest.0))
-            .map_err(|_| CryptoError::RecoveryFailed)?;
+        let key = sig.recover_ecdsa(Message::from_digest(digest.0)).map_err(|_| CryptoError::RecoveryFailed)?;
         Ok(PublicKey(key.serialize()))
     }
 }
@@ -205,9 +194,7 @@ impl FromStr for Signature {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let rest = s
-            .strip_prefix("SIG_K1_")
-            .ok_or_else(|| ParseError::new("signature", s, "expected SIG_K1_…"))?;
+        let rest = s.strip_prefix("SIG_K1_").ok_or_else(|| ParseError::new("signature", s, "expected SIG_K1_…"))?;
         Ok(Signature(decode_checked::<65>("signature", s, rest, k1_checksum)?))
     }
 }
@@ -223,10 +210,7 @@ impl Unpack for Signature {
     fn unpack(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         let t = r.varuint32()?;
         if t != KEY_TYPE_K1 {
-            return Err(CodecError::invalid(
-                "signature",
-                format!("unsupported signature type {t} (only K1)"),
-            ));
+            return Err(CodecError::invalid("signature", format!("unsupported signature type {t} (only K1)")));
         }
         Ok(Signature(r.array()?))
     }
@@ -235,9 +219,7 @@ impl Unpack for Signature {
 impl PrivateKey {
     /// From 32 secret bytes (for example from the operating system's random source).
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PrivateKey, CryptoError> {
-        SecretKey::from_secret_bytes(bytes)
-            .map(PrivateKey)
-            .map_err(|_| CryptoError::InvalidPrivateKey)
+        SecretKey::from_secret_bytes(bytes).map(PrivateKey).map_err(|_| CryptoError::InvalidPrivateKey)
     }
 
     /// A deterministic key derived from a seed string (test accounts and simulations only).

@@ -55,10 +55,7 @@ pub enum CodecError {
 impl CodecError {
     /// An invalid-value error.
     pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
-        CodecError::Invalid {
-            what,
-            reason: reason.into(),
-        }
+        CodecError::Invalid { what, reason: reason.into() }
     }
 }
 
@@ -77,10 +74,6 @@ pub struct ParseError {
 impl ParseError {
     /// A parse error for `input`.
     pub fn new(what: &'static str, input: &str, reason: impl Into<String>) -> Self {
-        ParseError {
-            what,
-            input: input.chars().take(80).collect(),
-            reason: reason.into(),
-        }
+        ParseError { what, input: input.chars().take(80).collect(), reason: reason.into() }
     }
 }

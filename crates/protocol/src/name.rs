@@ -67,10 +67,7 @@ impl Name {
             && s.bytes().all(|b| b.is_ascii_digit())
             && (s.len() > 13 || s.bytes().any(|b| b > b'5') || s.starts_with('0'))
         {
-            return s
-                .parse::<u64>()
-                .map(Name)
-                .map_err(|e| ParseError::new("name", s, e.to_string()));
+            return s.parse::<u64>().map(Name).map_err(|e| ParseError::new("name", s, e.to_string()));
         }
         s.parse()
     }

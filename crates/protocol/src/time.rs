@@ -92,13 +92,7 @@ fn write_iso(f: &mut fmt::Formatter<'_>, micros: i64, with_millis: bool) -> fmt:
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    write!(
-        f,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )?;
+    write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, (sod / 60) % 60, sod % 60)?;
     if with_millis {
         write!(f, ".{:03}", micros.rem_euclid(1_000_000) / 1000)?;
     }
@@ -196,11 +190,7 @@ impl FromStr for BlockTimestamp {
         let tp = TimePoint(parse_iso(s)?);
         let bt = BlockTimestamp::from_time_point(tp);
         if bt.to_time_point() != tp {
-            return Err(ParseError::new(
-                "block_timestamp_type",
-                s,
-                "not on a half-second boundary",
-            ));
+            return Err(ParseError::new("block_timestamp_type", s, "not on a half-second boundary"));
         }
         Ok(bt)
     }

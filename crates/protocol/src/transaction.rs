@@ -98,11 +98,8 @@ impl Transaction {
 
 /// The signing digest over already packed transaction bytes.
 pub fn signing_digest_raw(chain_id: &Checksum256, packed_trx: &[u8], context_free_data: &[Bytes]) -> Checksum256 {
-    let cfd_hash = if context_free_data.is_empty() {
-        Checksum256::ZERO
-    } else {
-        sha256(&context_free_data.to_vec().packed())
-    };
+    let cfd_hash =
+        if context_free_data.is_empty() { Checksum256::ZERO } else { sha256(&context_free_data.to_vec().packed()) };
     sha256_concat(&[&chain_id.0, packed_trx, &cfd_hash.0])
 }
 
@@ -174,12 +171,7 @@ pub struct PackedTransaction {
     pub packed_trx: Bytes,
 }
 
-crate::packable_struct!(PackedTransaction {
-    signatures,
-    compression,
-    packed_context_free_data,
-    packed_trx
-});
+crate::packable_struct!(PackedTransaction { signatures, compression, packed_context_free_data, packed_trx });
 
 /// Why a packed transaction could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,8 +190,7 @@ pub enum UnpackError {
 fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, UnpackError> {
     let mut out = Vec::new();
     let mut dec = flate2::read::ZlibDecoder::new(data).take(limit as u64 + 1);
-    dec.read_to_end(&mut out)
-        .map_err(|e| UnpackError::Decompression(e.to_string()))?;
+    dec.read_to_end(&mut out).map_err(|e| UnpackError::Decompression(e.to_string()))?;
     if out.len() > limit {
         return Err(UnpackError::TooLarge(limit));
     }
@@ -320,34 +311,20 @@ impl VerifiedTransaction {
         let digest = signing_digest_raw(chain_id, &raw, &cfd);
         let mut signers = Vec::with_capacity(packed.signatures.len());
         for (index, s) in packed.signatures.iter().enumerate() {
-            let key = s
-                .recover(&digest)
-                .map_err(|error| VerifyError::Signature { index, error })?;
+            let key = s.recover(&digest).map_err(|error| VerifyError::Signature { index, error })?;
             if signers.contains(&key) {
                 return Err(VerifyError::DuplicateSignature(key));
             }
             signers.push(key);
         }
-        Ok(VerifiedTransaction {
-            id: sha256(&raw),
-            size: raw.len(),
-            trx,
-            packed,
-            signers,
-        })
+        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers })
     }
 
     /// Wraps a transaction whose signers are already known (trusted callers: block replay
     /// from our own log, benchmarks of state application).
     pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
         let raw = trx.packed();
-        VerifiedTransaction {
-            id: sha256(&raw),
-            size: raw.len(),
-            trx,
-            packed,
-            signers,
-        }
+        VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers }
     }
 }
 
@@ -382,17 +359,12 @@ mod tests {
     fn packs_like_eosjs() {
         let expected = "9e009265201cd9e2efe1000000000100a6823403ea3055000000572d3ccdcd010000000000855c3400000000a8ed3232230000000000855c340000000000000e3d102700000000000004454f530000000002686900";
         assert_eq!(hex::encode(transfer_trx().packed()), expected);
-        assert_eq!(
-            Transaction::unpack_exact(&hex::decode(expected).unwrap()).unwrap(),
-            transfer_trx()
-        );
+        assert_eq!(Transaction::unpack_exact(&hex::decode(expected).unwrap()).unwrap(), transfer_trx());
     }
 
     #[test]
     fn tapos_from_block_id() {
-        let id: Checksum256 = "00001c200406b202d9e2efe1000000000000000000000000000000000000abcd"
-            .parse()
-            .unwrap();
+        let id: Checksum256 = "00001c200406b202d9e2efe1000000000000000000000000000000000000abcd".parse().unwrap();
         assert_eq!(tapos_of(&id), (7200, 3_790_594_777));
     }
 

@@ -103,10 +103,7 @@ fn signature() -> impl Strategy<Value = Signature> {
 
 /// Any 65 bytes: the codec carries signatures opaquely (recovery checks them).
 fn raw_signature() -> impl Strategy<Value = Signature> {
-    prop_oneof![
-        signature(),
-        vec(any::<u8>(), 65).prop_map(|v| Signature(v.try_into().unwrap())),
-    ]
+    prop_oneof![signature(), vec(any::<u8>(), 65).prop_map(|v| Signature(v.try_into().unwrap())),]
 }
 
 fn bytes(max: usize) -> impl Strategy<Value = Bytes> {
@@ -120,26 +117,15 @@ fn permission_level() -> impl Strategy<Value = PermissionLevel> {
 fn authority() -> impl Strategy<Value = Authority> {
     (
         any::<u32>(),
-        vec(
-            (public_key(), any::<u16>()).prop_map(|(key, weight)| KeyWeight { key, weight }),
-            0..3,
-        ),
+        vec((public_key(), any::<u16>()).prop_map(|(key, weight)| KeyWeight { key, weight }), 0..3),
         vec(
             (permission_level(), any::<u16>())
                 .prop_map(|(permission, weight)| PermissionLevelWeight { permission, weight }),
             0..3,
         ),
-        vec(
-            (any::<u32>(), any::<u16>()).prop_map(|(wait_sec, weight)| WaitWeight { wait_sec, weight }),
-            0..3,
-        ),
+        vec((any::<u32>(), any::<u16>()).prop_map(|(wait_sec, weight)| WaitWeight { wait_sec, weight }), 0..3),
     )
-        .prop_map(|(threshold, keys, accounts, waits)| Authority {
-            threshold,
-            keys,
-            accounts,
-            waits,
-        })
+        .prop_map(|(threshold, keys, accounts, waits)| Authority { threshold, keys, accounts, waits })
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -171,19 +157,17 @@ fn transaction() -> impl Strategy<Value = Transaction> {
         vec(action(), 0..4),
         vec(extension(), 0..2),
     )
-        .prop_map(
-            |(exp, ref_block_num, ref_block_prefix, net, cpu, delay, cfa, actions, ext)| Transaction {
-                expiration: TimePointSec(exp),
-                ref_block_num,
-                ref_block_prefix,
-                max_net_usage_words: net,
-                max_cpu_usage_ms: cpu,
-                delay_sec: delay,
-                context_free_actions: cfa,
-                actions,
-                transaction_extensions: ext,
-            },
-        )
+        .prop_map(|(exp, ref_block_num, ref_block_prefix, net, cpu, delay, cfa, actions, ext)| Transaction {
+            expiration: TimePointSec(exp),
+            ref_block_num,
+            ref_block_prefix,
+            max_net_usage_words: net,
+            max_cpu_usage_ms: cpu,
+            delay_sec: delay,
+            context_free_actions: cfa,
+            actions,
+            transaction_extensions: ext,
+        })
 }
 
 fn compression() -> impl Strategy<Value = Compression> {
@@ -195,12 +179,7 @@ fn packed_transaction() -> impl Strategy<Value = PackedTransaction> {
         // Arbitrary field contents: the outer codec does not look inside.
         (vec(raw_signature(), 0..3), compression(), bytes(32), bytes(96)).prop_map(
             |(signatures, compression, cfd, trx)| {
-                PackedTransaction {
-                    signatures,
-                    compression,
-                    packed_context_free_data: cfd,
-                    packed_trx: trx,
-                }
+                PackedTransaction { signatures, compression, packed_context_free_data: cfd, packed_trx: trx }
             }
         ),
         // A real signed transaction, plain or compressed.
@@ -214,17 +193,19 @@ fn packed_transaction() -> impl Strategy<Value = PackedTransaction> {
 }
 
 fn vote() -> impl Strategy<Value = Vote> {
-    (any::<u32>(), any::<u32>()).prop_map(|(source_num, first_num)| Vote { source_num, first_num })
+    (any::<u64>(), any::<u64>(), any::<u64>()).prop_map(|(source_slot, first_slot, last_slot)| Vote {
+        source_slot,
+        first_slot,
+        last_slot,
+    })
 }
 
 fn producer_schedule() -> impl Strategy<Value = ProducerSchedule> {
     (
         any::<u32>(),
         vec(
-            (name(), public_key()).prop_map(|(producer_name, block_signing_key)| ProducerKey {
-                producer_name,
-                block_signing_key,
-            }),
+            (name(), public_key())
+                .prop_map(|(producer_name, block_signing_key)| ProducerKey { producer_name, block_signing_key }),
             0..4,
         ),
     )
@@ -238,7 +219,7 @@ fn block_header() -> impl Strategy<Value = BlockHeader> {
         any::<u64>(),
         name(),
         any::<u32>(),
-        proptest::option::of(vote()),
+        vec(vote(), 0..3),
         proptest::option::of(producer_schedule()),
         checksum256(),
         checksum256(),
@@ -251,7 +232,7 @@ fn block_header() -> impl Strategy<Value = BlockHeader> {
                 slot,
                 producer,
                 schedule_version,
-                vote,
+                votes,
                 new_schedule,
                 transaction_mroot,
                 state_root,
@@ -263,10 +244,11 @@ fn block_header() -> impl Strategy<Value = BlockHeader> {
                     slot,
                     producer,
                     schedule_version,
-                    vote,
+                    votes,
                     new_schedule,
                     transaction_mroot,
                     state_root,
+                    evidence_root: Checksum256::ZERO,
                     header_extensions: ext,
                 }
             },
@@ -274,20 +256,15 @@ fn block_header() -> impl Strategy<Value = BlockHeader> {
 }
 
 fn signed_block() -> impl Strategy<Value = SignedBlock> {
-    (
-        block_header(),
-        raw_signature(),
-        vec(packed_transaction(), 0..3),
-        vec(extension(), 0..2),
+    (block_header(), raw_signature(), vec(packed_transaction(), 0..3), vec(extension(), 0..2)).prop_map(
+        |(header, producer_signature, transactions, block_extensions)| SignedBlock {
+            header,
+            producer_signature,
+            transactions,
+            evidence: vec![],
+            block_extensions,
+        },
     )
-        .prop_map(
-            |(header, producer_signature, transactions, block_extensions)| SignedBlock {
-                header,
-                producer_signature,
-                transactions,
-                block_extensions,
-            },
-        )
 }
 
 /// A valid encoding with some bytes replaced, inserted, removed or cut off.
@@ -331,11 +308,7 @@ fn check_round_trip<T: Pack + Unpack + PartialEq + Debug>(v: &T) -> Result<(), T
     let n = bytes.len();
     for cut in [0, n / 3, n / 2, n.saturating_sub(1)] {
         if cut < n {
-            prop_assert!(
-                T::unpack_exact(&bytes[..cut]).is_err(),
-                "prefix of {} bytes decoded",
-                cut
-            );
+            prop_assert!(T::unpack_exact(&bytes[..cut]).is_err(), "prefix of {} bytes decoded", cut);
         }
     }
     Ok(())
@@ -398,10 +371,7 @@ fn parse_everything(s: &str) -> Result<(), TestCaseError> {
     stable::<BlockTimestamp>(s)?;
     if let Ok(t) = s.parse::<TimePoint>() {
         // The text form carries milliseconds, as nodeos prints it.
-        prop_assert_eq!(
-            t.to_string().parse::<TimePoint>().ok(),
-            Some(TimePoint::from_millis(t.millis()))
-        );
+        prop_assert_eq!(t.to_string().parse::<TimePoint>().ok(), Some(TimePoint::from_millis(t.millis())));
     }
     stable::<Checksum160>(s)?;
     stable::<Checksum256>(s)?;

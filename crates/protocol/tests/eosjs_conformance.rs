@@ -147,11 +147,7 @@ fn assets_and_symbols_match_eosjs() {
     }
     for a in &v.assets_out_of_range {
         assert!(a.text.parse::<Asset>().is_err(), "{} is out of range", a.text);
-        assert!(
-            Asset::unpack_exact(&unhex(&a.hex)).is_err(),
-            "{} is out of range",
-            a.text
-        );
+        assert!(Asset::unpack_exact(&unhex(&a.hex)).is_err(), "{} is out of range", a.text);
     }
     for s in &v.symbols {
         let sym: Symbol = s.text.parse().unwrap_or_else(|e| panic!("{}: {e}", s.text));
@@ -259,31 +255,16 @@ fn eosjs_transactions_decode_hash_and_verify() {
         assert_eq!(sha256(&raw).to_string(), t.id, "{what}: id");
 
         let cfd = cfd_of(t);
-        assert_eq!(
-            hex::encode(if cfd.is_empty() { vec![] } else { cfd.packed() }),
-            t.packed_context_free_data
-        );
-        assert_eq!(
-            trx.signing_digest(&chain_id, &cfd).to_string(),
-            t.signing_digest,
-            "{what}: digest"
-        );
+        assert_eq!(hex::encode(if cfd.is_empty() { vec![] } else { cfd.packed() }), t.packed_context_free_data);
+        assert_eq!(trx.signing_digest(&chain_id, &cfd).to_string(), t.signing_digest, "{what}: digest");
         if cfd.is_empty() {
-            assert_eq!(
-                trx.signing_digest(&chain_id, &[]).to_string(),
-                t.signing_digest,
-                "{what}"
-            );
+            assert_eq!(trx.signing_digest(&chain_id, &[]).to_string(), t.signing_digest, "{what}");
         }
 
         // The exact bodies eosjs pushed, plain and zlib-compressed.
         for body in [&t.push_body, &t.push_body_zlib] {
             let packed: PackedTransaction = serde_json::from_value(body.clone()).unwrap();
-            let expected_compression = if body["compression"] == 1 {
-                Compression::Zlib
-            } else {
-                Compression::None
-            };
+            let expected_compression = if body["compression"] == 1 { Compression::Zlib } else { Compression::None };
             assert_eq!(packed.compression, expected_compression);
             assert_eq!(packed.context_free_data(1 << 16).unwrap(), cfd, "{what}: cfd");
             let signatures: Vec<Signature> = t.signatures.iter().map(|s| s.parse().unwrap()).collect();
@@ -321,10 +302,7 @@ fn civitas_signing_matches_eosjs_digest() {
         assert_eq!(packed.packed_trx.0, raw, "{what}: Civitas packs the same bytes");
         if cfd.is_empty() {
             // The digest Transaction::sign signs is eosjs's digest.
-            assert_eq!(
-                signing_digest_raw(&chain_id, &packed.packed_trx.0, &[]).to_string(),
-                t.signing_digest
-            );
+            assert_eq!(signing_digest_raw(&chain_id, &packed.packed_trx.0, &[]).to_string(), t.signing_digest);
         } else {
             // Transaction::sign carries no context-free data; sign eosjs's digest directly.
             let digest = trx.signing_digest(&chain_id, &cfd);

@@ -49,7 +49,11 @@ pub(crate) fn send_own_block(sim: &mut Sim, i: usize, block: Arc<SignedBlock>) {
             if kind == InvalidKind::BadSignature {
                 bad.producer_signature.0[10] ^= 0x01;
             }
-            sim.checker.invalid.insert(bad.id());
+            // A corrupted signature leaves the id of the valid block; only the others are
+            // blocks whose id is invalid.
+            if kind != InvalidKind::BadSignature {
+                sim.checker.invalid.insert(bad.id());
+            }
             sim.broadcast(i, None, Msg::Block(Arc::new(bad)), 0);
         }
         Behavior::Withholder { release_ms } => {
@@ -57,7 +61,8 @@ pub(crate) fn send_own_block(sim: &mut Sim, i: usize, block: Arc<SignedBlock>) {
                 sim.broadcast(i, None, Msg::Block(block), 0);
             } else {
                 sim.nodes[i].withheld.push(block.clone());
-                let colluders: Vec<usize> = (0..sim.nodes.len()).filter(|&j| j != i && !sim.nodes[j].behavior.is_honest()).collect();
+                let colluders: Vec<usize> =
+                    (0..sim.nodes.len()).filter(|&j| j != i && !sim.nodes[j].behavior.is_honest()).collect();
                 for j in colluders {
                     sim.net.send(&mut sim.rng, i, j, Msg::Block(block.clone()), 0);
                 }

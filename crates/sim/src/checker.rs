@@ -39,7 +39,9 @@ impl Checker {
             let (num, id) = (b.block_num(), b.id());
             match self.finalized.get(&num) {
                 Some(other) if *other != id => {
-                    self.fail(format!("SAFETY: node {node} finalized block {num} {id}, another honest node finalized {other}"));
+                    self.fail(format!(
+                        "SAFETY: node {node} finalized block {num} {id}, another honest node finalized {other}"
+                    ));
                 }
                 _ => {
                     self.finalized.insert(num, id);
@@ -110,7 +112,10 @@ impl Checker {
             for (p, st) in records::all_stats(core.chain().kv()) {
                 let expected = counts.get(&p).copied().unwrap_or(0);
                 if st.irreversible != expected {
-                    self.fail(format!("PAY: node {i} credits {p} for {} irreversible blocks, its chain has {expected}", st.irreversible));
+                    self.fail(format!(
+                        "PAY: node {i} credits {p} for {} irreversible blocks, its chain has {expected}",
+                        st.irreversible
+                    ));
                 }
             }
         }

@@ -81,11 +81,22 @@ pub struct Net {
 impl Net {
     /// An empty network.
     pub fn new(link: LinkModel) -> Net {
-        Net { queue: BinaryHeap::new(), events: Default::default(), seq: 0, now_ms: 0, link, groups: None, sent: 0, dropped: 0 }
+        Net {
+            queue: BinaryHeap::new(),
+            events: Default::default(),
+            seq: 0,
+            now_ms: 0,
+            link,
+            groups: None,
+            sent: 0,
+            dropped: 0,
+        }
     }
 
     /// Schedules an event at `at_ms`.
     pub fn schedule(&mut self, at_ms: u64, e: Event) {
+        // A message storm is a bug in the protocol or the simulator; stop before memory runs out.
+        assert!(self.events.len() < 5_000_000, "event queue exploded ({} events pending)", self.events.len());
         self.seq += 1;
         self.queue.push(Reverse((at_ms, self.seq)));
         self.events.insert(self.seq, e);

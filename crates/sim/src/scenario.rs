@@ -61,7 +61,11 @@ pub fn build(seed: u64, spec: RunSpec) -> Sim {
     let nbyz = rng.below(max_byz as u64 + 1) as usize;
     let byz_idx = rng.subset(spec.producers, nbyz);
     let byzantine: Vec<(usize, Behavior)> = byz_idx.iter().map(|&i| (i, pick_behavior(&mut rng, fault_end))).collect();
-    let link = LinkModel { latency_ms: rng.range(5, 80), jitter_ms: rng.range(0, 80), loss: [0.0, 0.0, 0.01, 0.05][rng.below(4) as usize] };
+    let link = LinkModel {
+        latency_ms: rng.range(5, 80),
+        jitter_ms: rng.range(0, 80),
+        loss: [0.0, 0.0, 0.01, 0.05][rng.below(4) as usize],
+    };
     let cfg = SimConfig {
         seed,
         producers: spec.producers,
@@ -123,46 +127,29 @@ pub fn run(seed: u64, spec: RunSpec) -> Result<Report, String> {
     sim.run_until(fault_end).map_err(|v| fail(v.0))?;
     let honest = sim.honest();
     let lib_at = |sim: &Sim, i: usize| sim.nodes[i].core.as_ref().map_or(0, |c| c.lib().num);
-    let before: Vec<u32> = honest.iter().map(|&i| lib_at(&sim, i)).collect();
-    // Within two rounds of healing, every honest node's LIB must advance.
-    sim.run_until(fault_end + 2 * round_ms + round_ms / 2).map_err(|v| fail(v.0))?;
-    for (k, &i) in honest.iter().enumerate() {
-        if lib_at(&sim, i) <= before[k] {
-            return Err(fail(format!("LIVENESS: node {i} LIB stuck at {} two rounds after healing", lib_at(&sim, i))));
-        }
-    }
+    // Within two rounds of healing, every honest node has the same head and LIB.
+    sim.run_until(fault_end + 2 * round_ms).map_err(|v| fail(v.0))?;
+    quiesce(&mut sim, 1000);
+    check_converged(&sim, &honest).map_err(|m| fail(format!("CONVERGENCE two rounds after healing: {m}")))?;
+    // From then on, with every honest producer connected, LIB advances in every round.
+    let mut t = fault_end + 3 * round_ms;
     let end = fault_end + spec.liveness_rounds * round_ms;
-    let mid: Vec<u32> = honest.iter().map(|&i| lib_at(&sim, i)).collect();
-    sim.run_until(end).map_err(|v| fail(v.0))?;
-    for (k, &i) in honest.iter().enumerate() {
-        if lib_at(&sim, i) <= mid[k] {
-            return Err(fail(format!("LIVENESS: node {i} LIB stuck at {} in the healed phase", lib_at(&sim, i))));
+    sim.run_until(t).map_err(|v| fail(v.0))?;
+    while t < end {
+        let before: Vec<u32> = honest.iter().map(|&i| lib_at(&sim, i)).collect();
+        t += round_ms;
+        sim.run_until(t).map_err(|v| fail(v.0))?;
+        for (k, &i) in honest.iter().enumerate() {
+            if lib_at(&sim, i) <= before[k] {
+                return Err(fail(format!("LIVENESS: node {i} LIB stuck at {} for a whole round", lib_at(&sim, i))));
+            }
         }
     }
     quiesce(&mut sim, 3000);
     if let Some(v) = &sim.checker.violation {
         return Err(fail(v.0.clone()));
     }
-    // Convergence: with production paused and messages delivered, every honest node has the
-    // same head and LIB.
-    let first = honest[0];
-    let (h0, l0) = {
-        let c = sim.nodes[first].core.as_ref().ok_or_else(|| fail("honest node down at the end".into()))?;
-        (c.head().id, c.lib().id)
-    };
-    for &i in &honest {
-        let c = sim.nodes[i].core.as_ref().ok_or_else(|| fail(format!("node {i} down at the end")))?;
-        if c.head().id != h0 || c.lib().id != l0 {
-            return Err(fail(format!(
-                "CONVERGENCE: node {i} head {}/{} LIB {} vs node {first} head {} LIB {}",
-                c.head().num,
-                c.head().id,
-                c.lib().num,
-                sim.nodes[first].core.as_ref().map_or(0, |c| c.head().num),
-                sim.nodes[first].core.as_ref().map_or(0, |c| c.lib().num)
-            )));
-        }
-    }
+    check_converged(&sim, &honest).map_err(|m| fail(format!("CONVERGENCE at the end: {m}")))?;
     sim.checker.check_pay(&sim.nodes);
     if let Some(v) = &sim.checker.violation {
         return Err(fail(v.0.clone()));
@@ -176,15 +163,18 @@ pub fn run(seed: u64, spec: RunSpec) -> Result<Report, String> {
     })
 }
 
-/// Delivers every message in flight for `ms` without starting new slots.
+/// Delivers every message in flight for `ms` without starting new slots; the slot clock
+/// resumes afterwards (the paused slots are skipped, as if every producer missed them).
 pub fn quiesce(sim: &mut Sim, ms: u64) {
     let until = sim.net.now_ms + ms;
+    let mut next_slot = None;
     while let Some(t) = sim.net.peek_time() {
         if t > until {
             break;
         }
         let Some((_, ev)) = sim.net.pop() else { break };
-        if matches!(ev, Event::Slot(_)) {
+        if let Event::Slot(s) = ev {
+            next_slot = Some(s);
             continue;
         }
         sim.step_public(ev);
@@ -192,4 +182,29 @@ pub fn quiesce(sim: &mut Sim, ms: u64) {
             return;
         }
     }
+    if let Some(s) = next_slot {
+        let interval = u64::from(sim.cfg.block_interval_ms);
+        let resume = until / interval + 1;
+        sim.net.schedule(resume * interval, Event::Slot(resume.max(s)));
+    }
+}
+
+/// Every honest node is up with the same head and LIB.
+pub fn check_converged(sim: &Sim, honest: &[usize]) -> Result<(), String> {
+    let mut first: Option<(usize, civitas_protocol::Checksum256, u32, civitas_protocol::Checksum256, u32)> = None;
+    for &i in honest {
+        let c = sim.nodes[i].core.as_ref().ok_or_else(|| format!("node {i} is down"))?;
+        let me = (i, c.head().id, c.head().num, c.lib().id, c.lib().num);
+        match &first {
+            None => first = Some(me),
+            Some(f) if f.1 != me.1 || f.3 != me.3 => {
+                return Err(format!(
+                    "node {} head {} LIB {} vs node {} head {} LIB {}",
+                    me.0, me.2, me.4, f.0, f.2, f.4
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -107,13 +107,23 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
     for i in 0..cfg.producers {
         let name = producer_name(i);
         let key = account_key(name).public_key();
-        accounts.push(GenesisAccount { name, owner_key: key, active_key: None, balance: Some(Asset::new(1_000_0000, sym).expect("valid")) });
+        accounts.push(GenesisAccount {
+            name,
+            owner_key: key,
+            active_key: None,
+            balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+        });
         producers.push(GenesisProducer { name, signing_key: key });
     }
     for i in 0..cfg.accounts {
         let name = user_name(i);
         let key = account_key(name).public_key();
-        accounts.push(GenesisAccount { name, owner_key: key, active_key: None, balance: Some(Asset::new(1_000_0000, sym).expect("valid")) });
+        accounts.push(GenesisAccount {
+            name,
+            owner_key: key,
+            active_key: None,
+            balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+        });
     }
     Genesis {
         chain_name: format!("sim-{}", cfg.seed),
@@ -152,6 +162,8 @@ pub struct Sim {
     pub slots: u64,
     /// LIB lag samples (head − LIB) of honest nodes at each slot.
     pub lag_samples: Vec<u32>,
+    /// Blocks honest nodes rejected, with the reason (for diagnostics).
+    pub rejections: Vec<(usize, String)>,
 }
 
 impl Sim {
@@ -159,7 +171,8 @@ impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let genesis = sim_genesis(&cfg);
         let mut nodes = vec![];
-        let behavior_of = |i: usize| cfg.byzantine.iter().find(|(p, _)| *p == i).map(|(_, b)| b.clone()).unwrap_or(Behavior::Honest);
+        let behavior_of =
+            |i: usize| cfg.byzantine.iter().find(|(p, _)| *p == i).map(|(_, b)| b.clone()).unwrap_or(Behavior::Honest);
         let local = |i: usize| {
             let name = producer_name(i);
             LocalProducer { name, key: account_key(name) }
@@ -188,6 +201,7 @@ impl Sim {
             tx_counter: 0,
             slots: 0,
             lag_samples: vec![],
+            rejections: vec![],
             cfg,
         }
     }
@@ -236,7 +250,9 @@ impl Sim {
                 self.slots = slot;
                 let now = self.now();
                 for i in 0..self.nodes.len() {
-                    let Some(core) = self.nodes[i].core.as_mut() else { continue };
+                    let Some(core) = self.nodes[i].core.as_mut() else {
+                        continue;
+                    };
                     let mut out = Output::default();
                     core.handle(Input::Tick(now), &mut out);
                     self.process(i, None, out);
@@ -284,7 +300,11 @@ impl Sim {
                 let cached: Vec<_> = b
                     .transactions
                     .iter()
-                    .filter_map(|t| t.raw_trx(1 << 20).ok().and_then(|raw| self.verified.get(&civitas_protocol::sha256(&raw)).cloned()))
+                    .filter_map(|t| {
+                        t.raw_trx(1 << 20)
+                            .ok()
+                            .and_then(|raw| self.verified.get(&civitas_protocol::sha256(&raw)).cloned())
+                    })
                     .collect();
                 let core = self.nodes[to].core.as_mut().expect("checked up");
                 core.provide_verified(cached);
@@ -306,7 +326,7 @@ impl Sim {
                 let mut chain = vec![];
                 let mut id = want;
                 while let Some(b) = disk.by_id.get(&id) {
-                    if b.block_num() <= lib || chain.len() >= 2000 {
+                    if b.block_num() <= lib || chain.len() >= 500 {
                         break;
                     }
                     chain.push(b.clone());
@@ -332,6 +352,12 @@ impl Sim {
         self.nodes[i].persist(&out);
         let honest = self.nodes[i].behavior.is_honest();
         if honest {
+            for (id, e) in &out.rejected {
+                if self.rejections.len() < 1000 {
+                    let invalid = self.checker.invalid.contains(id);
+                    self.rejections.push((i, format!("{} forged={invalid} {e}", id)));
+                }
+            }
             self.checker.on_irreversible(i, &out.irreversible);
             for b in &out.broadcast {
                 self.checker.on_honest_block(i, b);
@@ -367,7 +393,9 @@ impl Sim {
             return;
         }
         for _ in 0..self.cfg.tx_per_slot {
-            let honest_up: Vec<usize> = (0..self.nodes.len()).filter(|&i| self.nodes[i].is_up() && self.nodes[i].behavior.is_honest()).collect();
+            let honest_up: Vec<usize> = (0..self.nodes.len())
+                .filter(|&i| self.nodes[i].is_up() && self.nodes[i].behavior.is_honest())
+                .collect();
             if honest_up.is_empty() {
                 return;
             }
@@ -407,7 +435,9 @@ impl Sim {
                 transaction_extensions: vec![],
             };
             let packed = trx.sign(&chain_id, &[&account_key(from)]);
-            let Ok(vt) = VerifiedTransaction::verify(&chain_id, packed, 1 << 20) else { continue };
+            let Ok(vt) = VerifiedTransaction::verify(&chain_id, packed, 1 << 20) else {
+                continue;
+            };
             let vt = Arc::new(vt);
             self.verified.insert(vt.id, vt.clone());
             let core = self.nodes[at].core.as_mut().expect("up");

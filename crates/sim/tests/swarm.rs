@@ -37,7 +37,9 @@ fn same_seed_same_result() {
 /// Replays one seed: `CIVITAS_SIM_SEED=<seed> cargo test --release -p civitas-sim --test swarm replay -- --nocapture`.
 #[test]
 fn replay() {
-    let Some(seed) = std::env::var("CIVITAS_SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
+    let Some(seed) = std::env::var("CIVITAS_SIM_SEED").ok().and_then(|s| s.parse().ok()) else {
+        return;
+    };
     match run(seed, spec()) {
         Ok(r) => println!("seed {seed} passed: {r:?}"),
         Err(e) => panic!("{e}"),

@@ -21,12 +21,7 @@ pub struct NewAccount {
     /// Its `active` authority.
     pub active: Authority,
 }
-civitas_protocol::packable_struct!(NewAccount {
-    creator,
-    name,
-    owner,
-    active
-});
+civitas_protocol::packable_struct!(NewAccount { creator, name, owner, active });
 
 /// `updateauth` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +35,7 @@ pub struct UpdateAuth {
     /// The new authority.
     pub auth: Authority,
 }
-civitas_protocol::packable_struct!(UpdateAuth {
-    account,
-    permission,
-    parent,
-    auth
-});
+civitas_protocol::packable_struct!(UpdateAuth { account, permission, parent, auth });
 
 /// `deleteauth` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +70,7 @@ pub fn apply(ctx: &mut ApplyContext<'_>) -> Result<bool, ChainError> {
 
 /// Checks an authority's shape and that every account permission it names exists.
 fn validate_authority(ctx: &ApplyContext<'_>, auth: &Authority, what: &str) -> Result<(), ChainError> {
-    auth.validate()
-        .map_err(|m| ChainError::Assert(format!("invalid {what} authority: {m}")))?;
+    auth.validate().map_err(|m| ChainError::Assert(format!("invalid {what} authority: {m}")))?;
     for a in &auth.accounts {
         check(
             records::permission(ctx.kv, a.permission.actor, a.permission.permission).is_some(),
@@ -100,50 +89,20 @@ pub fn create_account(
     time: civitas_protocol::TimePoint,
     privileged: bool,
 ) {
-    state::put(
-        kv,
-        records::account_key(name),
-        &AccountRecord {
-            name,
-            created: time,
-            privileged,
-        },
-    );
-    state::put(
-        kv,
-        permission_key(name, OWNER),
-        &PermissionRecord {
-            parent: Name(0),
-            auth: owner,
-            last_updated: time,
-        },
-    );
-    state::put(
-        kv,
-        permission_key(name, ACTIVE),
-        &PermissionRecord {
-            parent: OWNER,
-            auth: active,
-            last_updated: time,
-        },
-    );
+    state::put(kv, records::account_key(name), &AccountRecord { name, created: time, privileged });
+    state::put(kv, permission_key(name, OWNER), &PermissionRecord { parent: Name(0), auth: owner, last_updated: time });
+    state::put(kv, permission_key(name, ACTIVE), &PermissionRecord { parent: OWNER, auth: active, last_updated: time });
 }
 
 fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let a: NewAccount = ctx.args()?;
     ctx.require_auth(a.creator)?;
     let text = a.name.to_string();
-    check(
-        !text.is_empty() && text.len() <= 12,
-        "account names must be 1 to 12 characters",
-    )?;
+    check(!text.is_empty() && text.len() <= 12, "account names must be 1 to 12 characters")?;
     check(!text.starts_with('.'), "account names cannot start with a dot")?;
     if text.starts_with("eosio.") {
         let privileged = records::account(ctx.kv, a.creator).is_some_and(|r| r.privileged);
-        check(
-            privileged,
-            "only privileged accounts can have names that start with 'eosio.'",
-        )?;
+        check(privileged, "only privileged accounts can have names that start with 'eosio.'")?;
     }
     if ctx.is_account(a.name) {
         return Err(ChainError::AccountExists(a.name));
@@ -158,41 +117,28 @@ fn updateauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let u: UpdateAuth = ctx.args()?;
     ctx.require_auth(u.account)?;
     check(ctx.is_account(u.account), "account does not exist")?;
-    check(
-        !u.permission.is_empty(),
-        "cannot create a permission with an empty name",
-    )?;
+    check(!u.permission.is_empty(), "cannot create a permission with an empty name")?;
     let reserved = u.permission.to_string().starts_with("eosio.");
     check(!reserved, "permission names that start with 'eosio.' are reserved")?;
     if u.permission == OWNER {
         check(u.parent.is_empty(), "cannot create owner permission with a parent")?;
     } else {
         check(!u.parent.is_empty(), "only owner permission can have empty parent")?;
-        check(
-            records::permission(ctx.kv, u.account, u.parent).is_some(),
-            "parent permission does not exist",
-        )?;
+        check(records::permission(ctx.kv, u.account, u.parent).is_some(), "parent permission does not exist")?;
         check(u.parent != u.permission, "a permission cannot be its own parent")?;
     }
     validate_authority(ctx, &u.auth, "new")?;
     let key = permission_key(u.account, u.permission);
     match records::permission(ctx.kv, u.account, u.permission) {
         Some(existing) => {
-            check(
-                existing.parent == u.parent,
-                "changing the parent of a permission is not supported",
-            )?;
+            check(existing.parent == u.parent, "changing the parent of a permission is not supported")?;
         }
         None => {
             let count = records::permissions(ctx.kv, u.account).len();
             check(count < MAX_PERMISSIONS, "account has too many permissions")?;
         }
     }
-    let rec = PermissionRecord {
-        parent: u.parent,
-        auth: u.auth,
-        last_updated: ctx.block.time,
-    };
+    let rec = PermissionRecord { parent: u.parent, auth: u.auth, last_updated: ctx.block.time };
     state::put(ctx.kv, key, &rec);
     Ok(())
 }
@@ -200,17 +146,9 @@ fn updateauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
 fn deleteauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let d: DeleteAuth = ctx.args()?;
     ctx.require_auth(d.account)?;
-    check(
-        d.permission != OWNER && d.permission != ACTIVE,
-        "cannot delete the owner or active permission",
-    )?;
-    check(
-        records::permission(ctx.kv, d.account, d.permission).is_some(),
-        "permission does not exist",
-    )?;
-    let has_children = records::permissions(ctx.kv, d.account)
-        .iter()
-        .any(|(_, r)| r.parent == d.permission);
+    check(d.permission != OWNER && d.permission != ACTIVE, "cannot delete the owner or active permission")?;
+    check(records::permission(ctx.kv, d.account, d.permission).is_some(), "permission does not exist")?;
+    let has_children = records::permissions(ctx.kv, d.account).iter().any(|(_, r)| r.parent == d.permission);
     check(!has_children, "cannot delete a permission that has children")?;
     ctx.kv.remove(&permission_key(d.account, d.permission));
     Ok(())
@@ -226,15 +164,9 @@ pub fn auth_action_minimum(kv: &state::Kv, contract: Name, action: Name, data: &
     match action {
         UPDATEAUTH => {
             let u = UpdateAuth::unpack_exact(data).ok()?;
-            let target = if records::permission(kv, u.account, u.permission).is_some() {
-                u.permission
-            } else {
-                u.parent
-            };
-            Some(PermissionLevel::new(
-                u.account,
-                if target.is_empty() { OWNER } else { target },
-            ))
+            let target =
+                if records::permission(kv, u.account, u.permission).is_some() { u.permission } else { u.parent };
+            Some(PermissionLevel::new(u.account, if target.is_empty() { OWNER } else { target }))
         }
         DELETEAUTH => {
             let d = DeleteAuth::unpack_exact(data).ok()?;

@@ -26,30 +26,16 @@ pub struct CurrencyStats {
     pub issuer: Name,
 }
 
-civitas_protocol::packable_struct!(CurrencyStats {
-    supply,
-    max_supply,
-    issuer
-});
+civitas_protocol::packable_struct!(CurrencyStats { supply, max_supply, issuer });
 
 /// Key of a balance row.
 pub fn balance_key(owner: Name, symbol: Symbol) -> RowKey {
-    RowKey::contract(
-        EOSIO_TOKEN.value(),
-        owner.value(),
-        ACCOUNTS.value(),
-        symbol.code().raw(),
-    )
+    RowKey::contract(EOSIO_TOKEN.value(), owner.value(), ACCOUNTS.value(), symbol.code().raw())
 }
 
 /// Key of a stat row.
 pub fn stat_key(symbol: Symbol) -> RowKey {
-    RowKey::contract(
-        EOSIO_TOKEN.value(),
-        symbol.code().raw(),
-        STAT.value(),
-        symbol.code().raw(),
-    )
+    RowKey::contract(EOSIO_TOKEN.value(), symbol.code().raw(), STAT.value(), symbol.code().raw())
 }
 
 /// The balance of `owner` in `symbol`'s token (zero if there is no row).
@@ -93,14 +79,8 @@ pub fn mint(kv: &mut Kv, to: Name, value: Asset) -> Result<(), ChainError> {
     let mut st: CurrencyStats =
         state::get(kv, &key).ok_or_else(|| ChainError::Assert("token with symbol does not exist".into()))?;
     check(value.amount() >= 0, "must mint a non-negative quantity")?;
-    check(
-        value.amount() <= st.max_supply.amount() - st.supply.amount(),
-        "quantity exceeds available supply",
-    )?;
-    st.supply = st
-        .supply
-        .checked_add(value)
-        .map_err(|e| ChainError::Assert(e.to_string()))?;
+    check(value.amount() <= st.max_supply.amount() - st.supply.amount(), "quantity exceeds available supply")?;
+    st.supply = st.supply.checked_add(value).map_err(|e| ChainError::Assert(e.to_string()))?;
     state::put(kv, key, &st);
     add_balance(kv, to, value)
 }
@@ -136,23 +116,14 @@ pub struct Transfer {
     /// Free text, at most 256 bytes.
     pub memo: String,
 }
-civitas_protocol::packable_struct!(Transfer {
-    from,
-    to,
-    quantity,
-    memo
-});
+civitas_protocol::packable_struct!(Transfer { from, to, quantity, memo });
 
 struct Open {
     owner: Name,
     symbol: Symbol,
     ram_payer: Name,
 }
-civitas_protocol::packable_struct!(Open {
-    owner,
-    symbol,
-    ram_payer
-});
+civitas_protocol::packable_struct!(Open { owner, symbol, ram_payer });
 
 struct Close {
     owner: Name,
@@ -193,22 +164,14 @@ fn transfer(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
 
 /// True if a token with this symbol code exists (whatever its precision).
 fn token_code_exists(kv: &Kv, symbol: Symbol) -> bool {
-    kv.contains(&RowKey::contract(
-        EOSIO_TOKEN.value(),
-        symbol.code().raw(),
-        STAT.value(),
-        symbol.code().raw(),
-    ))
+    kv.contains(&RowKey::contract(EOSIO_TOKEN.value(), symbol.code().raw(), STAT.value(), symbol.code().raw()))
 }
 
 fn create(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let c: Create = ctx.args()?;
     ctx.require_auth(EOSIO_TOKEN)?;
     check(c.maximum_supply.amount() > 0, "max-supply must be positive")?;
-    check(
-        !token_code_exists(ctx.kv, c.maximum_supply.symbol()),
-        "token with symbol already exists",
-    )?;
+    check(!token_code_exists(ctx.kv, c.maximum_supply.symbol()), "token with symbol already exists")?;
     let st = CurrencyStats {
         supply: Asset::zero(c.maximum_supply.symbol()),
         max_supply: c.maximum_supply,

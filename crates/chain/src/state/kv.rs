@@ -41,25 +41,13 @@ pub struct RowKey {
 impl RowKey {
     /// A contract table row.
     pub fn contract(code: u64, scope: u64, table: u64, pk: u64) -> RowKey {
-        RowKey {
-            space: Space::Contract,
-            code,
-            scope,
-            table,
-            pk,
-        }
+        RowKey { space: Space::Contract, code, scope, table, pk }
     }
 
     /// A chain record. The table doubles as the code so that each record kind is one
     /// contiguous key range.
     pub fn chain(table: u64, scope: u64, pk: u64) -> RowKey {
-        RowKey {
-            space: Space::Chain,
-            code: table,
-            scope,
-            table,
-            pk,
-        }
+        RowKey { space: Space::Chain, code: table, scope, table, pk }
     }
 
     /// The canonical bytes of the key, used in commitments and snapshots.
@@ -81,13 +69,7 @@ impl RowKey {
             _ => return None,
         };
         let u = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-        Some(RowKey {
-            space,
-            code: u(1),
-            scope: u(9),
-            table: u(17),
-            pk: u(25),
-        })
+        Some(RowKey { space, code: u(1), scope: u(9), table: u(17), pk: u(25) })
     }
 }
 
@@ -125,12 +107,7 @@ impl Default for Kv {
 impl Kv {
     /// An empty store.
     pub fn new() -> Kv {
-        Kv {
-            rows: BTreeMap::new(),
-            segments: VecDeque::new(),
-            marks: Vec::new(),
-            root: Checksum256::ZERO,
-        }
+        Kv { rows: BTreeMap::new(), segments: VecDeque::new(), marks: Vec::new(), root: Checksum256::ZERO }
     }
 
     /// Reads a row.
@@ -194,10 +171,7 @@ impl Kv {
     /// Opens the undo segment of a new block.
     pub fn begin_block(&mut self) {
         assert!(self.marks.is_empty(), "begin_block inside an open nested session");
-        self.segments.push_back(Segment {
-            entries: Vec::new(),
-            root_before: self.root,
-        });
+        self.segments.push_back(Segment { entries: Vec::new(), root_before: self.root });
     }
 
     /// Number of blocks that can still be undone.
@@ -267,10 +241,7 @@ impl Kv {
     pub fn commit_oldest_block(&mut self) {
         // The newest segment may hold open nested sessions; it is never the one committed
         // while those are open.
-        assert!(
-            self.segments.len() > 1 || self.marks.is_empty(),
-            "commit of a block with open sessions"
-        );
+        assert!(self.segments.len() > 1 || self.marks.is_empty(), "commit of a block with open sessions");
         self.segments.pop_front();
     }
 
@@ -373,10 +344,7 @@ mod tests {
         prop_oneof![
             (0u64..20, any::<u8>()).prop_map(|(k, v)| Op::Put(k, v)),
             (0u64..20).prop_map(Op::Remove),
-            (
-                proptest::collection::vec((0u64..20, proptest::option::of(any::<u8>())), 0..8),
-                any::<bool>()
-            )
+            (proptest::collection::vec((0u64..20, proptest::option::of(any::<u8>())), 0..8), any::<bool>())
                 .prop_map(|(ops, keep)| Op::Nested(ops, keep)),
         ]
     }
