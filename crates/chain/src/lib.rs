@@ -15,6 +15,7 @@ pub mod election;
 pub mod error;
 pub mod genesis;
 pub mod genesis_state;
+pub mod hooks;
 pub mod names;
 pub mod records;
 pub mod state;

@@ -45,31 +45,25 @@ impl Consensus {
         records::advance_round(self.chain.kv_mut(), &parent.id, parent.round, meta.round);
         // Missed slots of the parent's round and of this block's round.
         let new_sched = elected.as_ref().map(|s| Arc::new(s.clone())).unwrap_or_else(|| parent.schedule.clone());
-        for s in parent.slot + 1..meta.slot {
-            let r = self.params.round_of(s);
-            let sched = if r == parent.round {
-                &parent.schedule
-            } else if r == meta.round {
-                &new_sched
-            } else {
-                continue;
-            };
-            let p = sched.producers[self.params.producer_index(s, sched.producers.len())].producer_name;
-            records::update_stats(self.chain.kv_mut(), p, |st| {
-                st.missed += 1;
-                st.missed_in_row += 1;
-            });
+        // Only the parent's round and this block's round are counted, so a long halt costs O(round).
+        let parent_round_end = self.params.round_start(parent.round + 1).saturating_sub(1);
+        let this_round_start = self.params.round_start(meta.round);
+        let mut missed_ranges =
+            vec![(parent.slot + 1, meta.slot.saturating_sub(1).min(parent_round_end), &parent.schedule)];
+        if meta.round > parent.round {
+            missed_ranges.push(((parent.slot + 1).max(this_round_start), meta.slot.saturating_sub(1), &new_sched));
         }
-        records::update_stats(self.chain.kv_mut(), meta.producer, |st| {
-            st.produced += 1;
-            st.missed_in_row = 0;
-            st.last_produced = meta.num;
-        });
+        for (lo, hi, sched) in missed_ranges {
+            for s in lo..=hi {
+                let p = sched.producers[self.params.producer_index(s, sched.producers.len())].producer_name;
+                self.chain.on_slot_missed(p);
+            }
+        }
+        self.chain.on_block_produced(meta.producer, meta.num);
         // Blocks that this block makes irreversible on its chain (the pay hook of SPEC §3.6).
         if meta.lib > parent.finality.lib {
             for (num, producer) in self.forkdb.producers_between(parent, parent.finality.lib, meta.lib) {
-                let _ = num;
-                records::update_stats(self.chain.kv_mut(), producer, |st| st.irreversible += 1);
+                self.chain.on_block_irreversible(producer, num);
             }
         }
         elected

@@ -1,7 +1,6 @@
 //! Consensus records kept in the chain state, so that they are undone with forks, committed to
 //! by the state root and agreed on by every node: the active schedule and its history, the
-//! running hash of the current round's block ids, per-producer production statistics and
-//! double-production evidence.
+//! running hash of the current round's block ids and double-production evidence.
 
 use civitas_chain::state::{self, Kv, RowKey};
 use civitas_protocol::checksum::{sha256_concat, Checksum256};
@@ -9,25 +8,7 @@ use civitas_protocol::{DoubleSignEvidence, Name, ProducerSchedule};
 
 const T_SCHEDULE: u64 = Name::constant("schedule").value();
 const T_ROUND: u64 = Name::constant("roundacc").value();
-const T_PRODSTATS: u64 = Name::constant("prodstats").value();
 const T_EVIDENCE: u64 = Name::constant("evidence").value();
-
-/// Per-producer statistics, public through the API (SPEC §4: blocks produced and missed).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProducerStats {
-    /// Blocks produced on this chain.
-    pub produced: u64,
-    /// Slots missed in total.
-    pub missed: u64,
-    /// Slots missed since the last produced block.
-    pub missed_in_row: u32,
-    /// Height of the last produced block (0 if none).
-    pub last_produced: u32,
-    /// Blocks of this producer that became irreversible.
-    pub irreversible: u64,
-}
-
-civitas_protocol::packable_struct!(ProducerStats { produced, missed, missed_in_row, last_produced, irreversible });
 
 /// The running hash of the current round's block ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,29 +64,6 @@ pub fn advance_round(kv: &mut Kv, parent_id: &Checksum256, parent_round: u64, ro
     let acc = folded(kv, parent_id, parent_round);
     let next = if round > parent_round { RoundAcc { round, acc: Checksum256::ZERO } } else { RoundAcc { round, acc } };
     state::put(kv, round_key(), &next);
-}
-
-fn stats_key(p: Name) -> RowKey {
-    RowKey::chain(T_PRODSTATS, 0, p.value())
-}
-
-/// A producer's statistics.
-pub fn stats(kv: &Kv, p: Name) -> ProducerStats {
-    state::get(kv, &stats_key(p)).unwrap_or_default()
-}
-
-/// Every producer's statistics, by name.
-pub fn all_stats(kv: &Kv) -> Vec<(Name, ProducerStats)> {
-    kv.range(stats_key(Name(0)), stats_key(Name(u64::MAX)))
-        .map(|(k, v)| (Name(k.pk), civitas_protocol::Unpack::unpack_exact(v).unwrap_or_default()))
-        .collect()
-}
-
-/// Applies `f` to a producer's statistics.
-pub fn update_stats(kv: &mut Kv, p: Name, f: impl FnOnce(&mut ProducerStats)) {
-    let mut s = stats(kv, p);
-    f(&mut s);
-    state::put(kv, stats_key(p), &s);
 }
 
 fn evidence_key(producer: Name, slot: u64) -> RowKey {

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use civitas_consensus::records;
 use civitas_protocol::{Checksum256, Name};
 
 use crate::node::SimNode;
@@ -109,7 +108,7 @@ impl Checker {
                 self.fail(format!("node {i}: its head chain is not on disk"));
                 continue;
             }
-            for (p, st) in records::all_stats(core.chain().kv()) {
+            for (p, st) in core.chain().all_producer_stats() {
                 let expected = counts.get(&p).copied().unwrap_or(0);
                 if st.irreversible != expected {
                     self.fail(format!(
