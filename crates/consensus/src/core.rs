@@ -8,8 +8,8 @@ use std::sync::Arc;
 use civitas_chain::{Chain, ChainError, Genesis, GenesisError, TransactionTrace};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
-    BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, Signature,
-    SignedBlock, TimePoint,
+    Approval, BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, PublicKey,
+    Signature, SignedBlock, TimePoint,
 };
 
 use crate::error::BlockError;
@@ -17,6 +17,7 @@ use crate::finality::Finality;
 use crate::forkdb::{BlockEntry, ForkDb};
 use crate::params::Params;
 use crate::pool::Pool;
+use crate::verifier::{DirectVerifier, SigVerifier};
 
 /// A peer, as the shell numbers them.
 pub type PeerId = u64;
@@ -28,6 +29,16 @@ pub struct LocalProducer {
     pub name: Name,
     /// Its block signing key.
     pub key: PrivateKey,
+    /// The matching public key (derived once: deriving it costs a point multiplication).
+    pub public: PublicKey,
+}
+
+impl LocalProducer {
+    /// A producer signing with `key`.
+    pub fn new(name: Name, key: PrivateKey) -> LocalProducer {
+        let public = key.public_key();
+        LocalProducer { name, key, public }
+    }
 }
 
 /// What a producer has signed so far; persisted before any block it signs leaves the node.
@@ -59,7 +70,7 @@ impl Default for BlockLimits {
 }
 
 /// Node-local settings of the core.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CoreConfig {
     /// Producers this node signs for.
     pub producers: Vec<LocalProducer>,
@@ -69,11 +80,30 @@ pub struct CoreConfig {
     pub limits: BlockLimits,
     /// Orphan blocks kept while their parents are fetched.
     pub max_orphans: usize,
+    /// How signatures of blocks and approvals are recovered.
+    pub verifier: Arc<dyn SigVerifier>,
+}
+
+impl std::fmt::Debug for CoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreConfig")
+            .field("producers", &self.producers)
+            .field("pool_size", &self.pool_size)
+            .field("limits", &self.limits)
+            .field("max_orphans", &self.max_orphans)
+            .finish()
+    }
 }
 
 impl Default for CoreConfig {
     fn default() -> Self {
-        CoreConfig { producers: vec![], pool_size: 100_000, limits: BlockLimits::default(), max_orphans: 1024 }
+        CoreConfig {
+            producers: vec![],
+            pool_size: 100_000,
+            limits: BlockLimits::default(),
+            max_orphans: 1024,
+            verifier: Arc::new(DirectVerifier),
+        }
     }
 }
 
@@ -86,6 +116,13 @@ pub enum Input {
     Block {
         /// The block.
         block: Arc<SignedBlock>,
+        /// Who sent it.
+        from: Option<PeerId>,
+    },
+    /// An approval arrived from a peer.
+    Approval {
+        /// The approval.
+        approval: Arc<Approval>,
         /// Who sent it.
         from: Option<PeerId>,
     },
@@ -108,6 +145,8 @@ pub struct Output {
     pub need_blocks: Vec<(PeerId, u32, Checksum256)>,
     /// New double-production evidence.
     pub evidence: Vec<DoubleSignEvidence>,
+    /// Approvals we signed (or newly received valid ones) to gossip.
+    pub approvals: Vec<Arc<Approval>>,
     /// Blocks rejected as invalid.
     pub rejected: Vec<(Checksum256, BlockError)>,
     /// Whether the head changed.
@@ -136,6 +175,8 @@ pub struct Consensus {
     pub(crate) pending_evidence: Vec<DoubleSignEvidence>,
     /// Transactions of incoming blocks that the shell verified ahead of time.
     pub(crate) verified_cache: BTreeMap<Checksum256, Arc<VerifiedTransaction>>,
+    /// Valid approvals waiting to be included, by (producer, first slot).
+    pub(crate) approvals: BTreeMap<(Name, u64), Arc<Approval>>,
 }
 
 /// The most pre-verified transactions held for incoming blocks.
@@ -157,12 +198,14 @@ pub fn genesis_block(chain: &Chain) -> SignedBlock {
         transaction_mroot: Checksum256::ZERO,
         state_root: chain.state_root(),
         evidence_root: Checksum256::ZERO,
+        approvals_root: Checksum256::ZERO,
         header_extensions: vec![],
     };
     SignedBlock {
         header,
         producer_signature: Signature([0u8; 65]),
         transactions: vec![],
+        approvals: vec![],
         evidence: vec![],
         block_extensions: vec![],
     }
@@ -222,6 +265,7 @@ impl Consensus {
             seen_slots: BTreeMap::new(),
             pending_evidence: vec![],
             verified_cache: BTreeMap::new(),
+            approvals: BTreeMap::new(),
         })
     }
 
@@ -306,6 +350,7 @@ impl Consensus {
                 self.maybe_produce(out);
             }
             Input::Block { block, from } => self.on_block(block, from, out),
+            Input::Approval { approval, from } => self.on_approval(approval, from, out),
         }
         debug_assert!(
             self.head.num == 1 || self.chain.state_root() == self.head.block.header.state_root,
@@ -421,8 +466,14 @@ impl Consensus {
         if h.slot > now_slot + 2 {
             return Err(BlockError::Future { slot: h.slot, now: now_slot });
         }
-        let entry =
-            crate::validate::header_entry(&self.params, &self.chain.config().chain_id, &self.forkdb, &parent, block)?;
+        let entry = crate::validate::header_entry(
+            &self.params,
+            &self.chain.config().chain_id,
+            &self.forkdb,
+            &parent,
+            block,
+            self.config.verifier.as_ref(),
+        )?;
         self.note_slot(block);
         Ok(self.forkdb.insert(entry))
     }

@@ -85,8 +85,11 @@ impl Consensus {
                     .ok_or_else(|| BlockError::Evidence(format!("unknown schedule version {}", h.schedule_version)))?;
                 let key = schedule::key_of(&sched, h.producer)
                     .ok_or_else(|| BlockError::Evidence("producer not in schedule".into()))?;
-                let signer =
-                    sig.recover(&h.signing_digest(&chain_id)).map_err(|e| BlockError::Evidence(e.to_string()))?;
+                let signer = self
+                    .config
+                    .verifier
+                    .recover(&h.signing_digest(&chain_id), sig)
+                    .map_err(|e| BlockError::Evidence(e.to_string()))?;
                 if signer != key {
                     return Err(BlockError::Evidence("signature does not match the producer's key".into()));
                 }

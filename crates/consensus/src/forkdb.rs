@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use civitas_protocol::{Checksum256, Name, ProducerSchedule, SignedBlock, TimePoint, Vote};
+use civitas_protocol::{Approval, Checksum256, Name, ProducerSchedule, SignedBlock, TimePoint, Vote};
 
 use crate::finality::{self, ChainVote, Finality, Segment};
 
@@ -60,6 +60,7 @@ struct Archived {
     slot: u64,
     producer: Name,
     votes: Vec<Vote>,
+    approvals: Vec<Approval>,
     schedule: Arc<ProducerSchedule>,
     prev_schedule: Arc<ProducerSchedule>,
 }
@@ -80,6 +81,7 @@ struct Step<'a> {
     slot: u64,
     producer: Name,
     votes: &'a [Vote],
+    approvals: &'a [Approval],
     schedule: &'a ProducerSchedule,
     prev_schedule: &'a ProducerSchedule,
 }
@@ -213,12 +215,14 @@ impl ForkDb {
         slot: u64,
         producer: Name,
         votes: &[Vote],
+        approvals: &[Approval],
         schedule: &ProducerSchedule,
         prev: &ProducerSchedule,
     ) -> Finality {
         let lib = (parent.finality.lib_slot, parent.finality.lib);
         let base = lib.0.max(slot.saturating_sub(u64::from(self.window)));
-        let mut steps: Vec<Step<'_>> = vec![Step { num, slot, producer, votes, schedule, prev_schedule: prev }];
+        let mut steps: Vec<Step<'_>> =
+            vec![Step { num, slot, producer, votes, approvals, schedule, prev_schedule: prev }];
         let mut cur: Option<&BlockEntry> = Some(parent);
         let mut archive_from: Option<(u32, Checksum256)> = None;
         while let Some(e) = cur {
@@ -230,6 +234,7 @@ impl ForkDb {
                 slot: e.slot,
                 producer: e.producer,
                 votes: e.votes(),
+                approvals: &e.block.approvals,
                 schedule: &e.schedule,
                 prev_schedule: &e.prev_schedule,
             });
@@ -257,6 +262,7 @@ impl ForkDb {
                             slot: a.slot,
                             producer: a.producer,
                             votes: &a.votes,
+                            approvals: &a.approvals,
                             schedule: &a.schedule,
                             prev_schedule: &a.prev_schedule,
                         });
@@ -282,13 +288,9 @@ impl ForkDb {
             }
             last = s.slot;
             blocks.push((s.slot, s.num));
-            for v in s.votes {
-                chain_votes.push(ChainVote {
-                    producer: s.producer,
-                    source: v.source_slot,
-                    first: v.first_slot,
-                    top: v.last_slot,
-                });
+            let approved = s.approvals.iter().map(|a| (a.producer, a.vote));
+            for (producer, v) in approved.chain(s.votes.iter().map(|v| (s.producer, *v))) {
+                chain_votes.push(ChainVote { producer, source: v.source_slot, first: v.first_slot, top: v.last_slot });
             }
         }
         let mut fin = finality::evaluate(lib, base, &blocks, &segments, &chain_votes);
@@ -367,6 +369,7 @@ impl ForkDb {
                 slot: e.slot,
                 producer: e.producer,
                 votes: e.votes().to_vec(),
+                approvals: e.block.approvals.clone(),
                 schedule: e.schedule.clone(),
                 prev_schedule: e.prev_schedule.clone(),
             });

@@ -5,6 +5,7 @@
 //! The core is driven by [`Input`]s and reports what to do in an [`Output`]; the node shell
 //! wires it to the clock, the network and the disk, and the simulator to virtual ones.
 
+mod approvals;
 mod core;
 pub mod error;
 mod exec;
@@ -17,11 +18,14 @@ pub mod records;
 pub mod schedule;
 mod switch;
 pub mod validate;
+pub mod verifier;
 
 pub use crate::core::{
     genesis_block, genesis_schedule, BlockLimits, Consensus, CoreConfig, Input, LocalProducer, Output, PeerId,
     Watermark,
 };
+pub use approvals::MAX_APPROVALS;
 pub use error::BlockError;
 pub use forkdb::BlockEntry;
 pub use params::Params;
+pub use verifier::{DirectVerifier, MemoVerifier, SigVerifier};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use civitas_protocol::block::{evidence_root, transaction_mroot};
+use civitas_protocol::block::{approvals_root, evidence_root, transaction_mroot};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{BlockHeader, SignedBlock, Vote};
 
@@ -37,7 +37,7 @@ impl Consensus {
         self.config
             .producers
             .iter()
-            .find(|p| p.name == name.producer_name && p.key.public_key() == name.block_signing_key)
+            .find(|p| p.name == name.producer_name && p.public == name.block_signing_key)
             .cloned()
     }
 
@@ -119,7 +119,8 @@ impl Consensus {
             None => head.schedule.clone(),
         };
         let prev_schedule = if round > head.round { head.schedule.clone() } else { head.prev_schedule.clone() };
-        let finality = self.forkdb.evaluate(head, num, slot, local.name, &votes, &schedule, &prev_schedule);
+        let approvals = if with_evidence { self.select_approvals(head, &schedule, &prev_schedule) } else { vec![] };
+        let finality = self.forkdb.evaluate(head, num, slot, local.name, &votes, &approvals, &schedule, &prev_schedule);
         let meta = BlockMeta { num, slot, producer: local.name, round, lib: finality.lib };
         self.begin_exec(head, &meta);
 
@@ -168,20 +169,28 @@ impl Consensus {
             transaction_mroot: transaction_mroot(&transactions),
             state_root,
             evidence_root: evidence_root(&evidence),
+            approvals_root: approvals_root(&approvals),
             header_extensions: vec![],
         };
-        let block = Arc::new(SignedBlock::sign_with_evidence(
+        let mut last_votes = head.last_votes.clone();
+        {
+            let last = Arc::make_mut(&mut last_votes);
+            for a in &approvals {
+                last.insert(a.producer, (a.vote.source_slot, a.vote.last_slot));
+            }
+            if let Some(v) = votes.last() {
+                last.insert(local.name, (v.source_slot, v.last_slot));
+            }
+        }
+        let block = Arc::new(SignedBlock::sign_full(
             header,
             transactions,
+            approvals,
             evidence.clone(),
             &self.chain.config().chain_id,
             &local.key,
         ));
         self.pending_evidence.retain(|p| !evidence.contains(p));
-        let mut last_votes = head.last_votes.clone();
-        if let Some(v) = votes.last() {
-            Arc::make_mut(&mut last_votes).insert(local.name, (v.source_slot, v.last_slot));
-        }
         let entry = BlockEntry {
             id: block.id(),
             num,

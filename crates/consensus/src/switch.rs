@@ -16,7 +16,10 @@ impl Consensus {
                 break;
             }
             match self.switch_to(&best) {
-                Ok(()) => out.head_changed = true,
+                Ok(()) => {
+                    out.head_changed = true;
+                    self.approve_head(out);
+                }
                 Err((bad, err)) => {
                     for id in self.forkdb.remove_subtree(&bad) {
                         self.mark_invalid(id);
@@ -82,5 +85,6 @@ impl Consensus {
         self.seen_slots.retain(|(_, slot), _| *slot + self.params.round_len() >= lib_slot);
         self.orphans.retain(|_, v| v.iter().any(|(b, _)| b.block_num() > new_lib));
         self.verified_cache.clear();
+        self.prune_approvals();
     }
 }

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use civitas_protocol::block::{evidence_root, transaction_mroot};
+use civitas_protocol::block::{approvals_root, evidence_root, transaction_mroot};
 use civitas_protocol::{Checksum256, SignedBlock};
 
+use crate::approvals::{check_approval, MAX_APPROVALS};
 use crate::error::BlockError;
 use crate::forkdb::{BlockEntry, ForkDb};
 use crate::params::Params;
 use crate::schedule::key_of;
+use crate::verifier::SigVerifier;
 
 /// The most producers a schedule may list (votes are tracked in 128-bit masks).
 pub const MAX_SCHEDULE: usize = 125;
@@ -23,6 +25,7 @@ pub fn header_entry(
     forkdb: &ForkDb,
     parent: &BlockEntry,
     block: &Arc<SignedBlock>,
+    verifier: &dyn SigVerifier,
 ) -> Result<BlockEntry, BlockError> {
     let h = &block.header;
     let bad = |m: String| Err(BlockError::Header(m));
@@ -68,7 +71,9 @@ pub fn header_entry(
     if h.producer != expected.producer_name {
         return Err(BlockError::WrongProducer { slot: h.slot, got: h.producer, expected: expected.producer_name });
     }
-    let signer = block.signer(chain_id).map_err(|_| BlockError::WrongSigningKey(h.producer))?;
+    let signer = verifier
+        .recover(&h.signing_digest(chain_id), &block.producer_signature)
+        .map_err(|_| BlockError::WrongSigningKey(h.producer))?;
     if Some(signer) != key_of(&schedule, h.producer) {
         return Err(BlockError::WrongSigningKey(h.producer));
     }
@@ -87,12 +92,26 @@ pub fn header_entry(
     if h.evidence_root != evidence_root(&block.evidence) {
         return Err(BlockError::BodyMismatch("evidence_root does not match the evidence".into()));
     }
-    let mut last_votes = parent.last_votes.clone();
-    check_votes(h.slot, &h.votes, parent, h.producer)?;
-    if let Some(v) = h.votes.last() {
-        Arc::make_mut(&mut last_votes).insert(h.producer, (v.source_slot, v.last_slot));
+    if h.approvals_root != approvals_root(&block.approvals) {
+        return Err(BlockError::BodyMismatch("approvals_root does not match the approvals".into()));
     }
-    let finality = forkdb.evaluate(parent, h.block_num, h.slot, h.producer, &h.votes, &schedule, &prev_schedule);
+    if block.approvals.len() > MAX_APPROVALS {
+        return Err(BlockError::Vote(format!("{} approvals, at most {MAX_APPROVALS}", block.approvals.len())));
+    }
+    let mut last_votes = parent.last_votes.clone();
+    {
+        let last = Arc::make_mut(&mut last_votes);
+        for a in &block.approvals {
+            check_approval(forkdb, parent, &schedule, &prev_schedule, a, last, chain_id, verifier)
+                .map_err(BlockError::Vote)?;
+        }
+        check_votes(h.slot, &h.votes, parent, last, h.producer)?;
+        if let Some(v) = h.votes.last() {
+            last.insert(h.producer, (v.source_slot, v.last_slot));
+        }
+    }
+    let finality =
+        forkdb.evaluate(parent, h.block_num, h.slot, h.producer, &h.votes, &block.approvals, &schedule, &prev_schedule);
     Ok(BlockEntry {
         block: block.clone(),
         id: block.id(),
@@ -118,12 +137,13 @@ fn check_votes(
     slot: u64,
     votes: &[civitas_protocol::Vote],
     parent: &BlockEntry,
+    last: &std::collections::BTreeMap<civitas_protocol::Name, (u64, u64)>,
     producer: civitas_protocol::Name,
 ) -> Result<(), BlockError> {
     if votes.len() > MAX_VOTES {
         return Err(BlockError::Vote(format!("{} votes, at most {MAX_VOTES}", votes.len())));
     }
-    let (mut min_first, mut min_source) = match parent.last_votes.get(&producer) {
+    let (mut min_first, mut min_source) = match last.get(&producer) {
         Some(&(src, top)) => (top + 1, src),
         None => (1, 0),
     };

@@ -67,6 +67,7 @@ fn main() {
             transaction_mroot: transaction_mroot(&transactions),
             state_root: sha256(b"state"),
             evidence_root: Checksum256::ZERO,
+            approvals_root: Checksum256::ZERO,
             header_extensions: vec![],
         };
         let block = SignedBlock::sign(header, transactions, &chain, &key);

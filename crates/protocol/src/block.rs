@@ -48,6 +48,46 @@ pub struct ProducerSchedule {
 
 crate::packable_struct!(ProducerSchedule { version, producers });
 
+/// An explicit finality vote (SPEC §3.5): a producer signs the same vote it would carry in a
+/// block of its own, for the chain ending at `target` (whose slot is `vote.last_slot`), and
+/// gossips it; a later block on that chain includes it, and finality counts it like a vote
+/// carried by production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The voting producer.
+    pub producer: Name,
+    /// The vote.
+    pub vote: Vote,
+    /// The block at `vote.last_slot` whose chain the vote is for.
+    pub target: Checksum256,
+    /// The producer's signature over [`Approval::signing_digest`].
+    pub signature: Signature,
+}
+
+crate::packable_struct!(Approval { producer, vote, target, signature });
+
+impl Approval {
+    /// What the producer signs: `sha256(chain_id ‖ "civitas-approval" ‖ producer ‖ vote ‖ target)`.
+    pub fn signing_digest(chain_id: &Checksum256, producer: Name, vote: &Vote, target: &Checksum256) -> Checksum256 {
+        let mut body = Vec::with_capacity(64);
+        producer.pack(&mut body);
+        vote.pack(&mut body);
+        target.pack(&mut body);
+        sha256_concat(&[&chain_id.0, b"civitas-approval", &body])
+    }
+
+    /// Signs a vote.
+    pub fn sign(chain_id: &Checksum256, producer: Name, vote: Vote, target: Checksum256, key: &PrivateKey) -> Approval {
+        let signature = key.sign_internal(&Self::signing_digest(chain_id, producer, &vote, &target));
+        Approval { producer, vote, target, signature }
+    }
+
+    /// The digest of this approval.
+    pub fn digest(&self, chain_id: &Checksum256) -> Checksum256 {
+        Self::signing_digest(chain_id, self.producer, &self.vote, &self.target)
+    }
+}
+
 /// Two different block headers signed by the same producer for the same slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoubleSignEvidence {
@@ -87,6 +127,8 @@ pub struct BlockHeader {
     /// Hash of the block's evidence list (zero when it has none). Evidence lives in the body
     /// so that evidence about a header never embeds earlier evidence.
     pub evidence_root: Checksum256,
+    /// Hash of the block's approvals (zero when it has none).
+    pub approvals_root: Checksum256,
     /// Extensions (reserved: explicit approvals, protocol feature activations).
     pub header_extensions: Vec<Extension>,
 }
@@ -102,6 +144,7 @@ crate::packable_struct!(BlockHeader {
     transaction_mroot,
     state_root,
     evidence_root,
+    approvals_root,
     header_extensions
 });
 
@@ -134,13 +177,31 @@ pub struct SignedBlock {
     pub producer_signature: Signature,
     /// The transactions, applied in order.
     pub transactions: Vec<PackedTransaction>,
+    /// Approvals by other producers, counted as votes of this chain.
+    pub approvals: Vec<Approval>,
     /// Double-production evidence recorded by this block.
     pub evidence: Vec<DoubleSignEvidence>,
     /// Extensions of the body (reserved).
     pub block_extensions: Vec<Extension>,
 }
 
-crate::packable_struct!(SignedBlock { header, producer_signature, transactions, evidence, block_extensions });
+crate::packable_struct!(SignedBlock {
+    header,
+    producer_signature,
+    transactions,
+    approvals,
+    evidence,
+    block_extensions
+});
+
+/// The header commitment to a block's approvals.
+pub fn approvals_root(approvals: &[Approval]) -> Checksum256 {
+    if approvals.is_empty() {
+        Checksum256::ZERO
+    } else {
+        sha256(&approvals.to_vec().packed())
+    }
+}
 
 /// The header commitment to a block's evidence list.
 pub fn evidence_root(evidence: &[DoubleSignEvidence]) -> Checksum256 {
@@ -178,6 +239,21 @@ impl SignedBlock {
         Self::sign_with_evidence(header, transactions, vec![], chain_id, key)
     }
 
+    /// Signs `header` and assembles a block with approvals and evidence (whose roots the
+    /// header must hold).
+    pub fn sign_full(
+        header: BlockHeader,
+        transactions: Vec<PackedTransaction>,
+        approvals: Vec<Approval>,
+        evidence: Vec<DoubleSignEvidence>,
+        chain_id: &Checksum256,
+        key: &PrivateKey,
+    ) -> SignedBlock {
+        let mut b = Self::sign_with_evidence(header, transactions, evidence, chain_id, key);
+        b.approvals = approvals;
+        b
+    }
+
     /// Signs `header` and assembles a block that also carries evidence (whose root the
     /// header must hold).
     pub fn sign_with_evidence(
@@ -187,13 +263,13 @@ impl SignedBlock {
         chain_id: &Checksum256,
         key: &PrivateKey,
     ) -> SignedBlock {
-        let producer_signature = key.sign(&header.signing_digest(chain_id));
-        SignedBlock { header, producer_signature, transactions, evidence, block_extensions: vec![] }
+        let producer_signature = key.sign_internal(&header.signing_digest(chain_id));
+        SignedBlock { header, producer_signature, transactions, approvals: vec![], evidence, block_extensions: vec![] }
     }
 
     /// The key that signed the block.
     pub fn signer(&self, chain_id: &Checksum256) -> Result<PublicKey, CryptoError> {
-        self.producer_signature.recover(&self.header.signing_digest(chain_id))
+        self.producer_signature.recover_internal(&self.header.signing_digest(chain_id))
     }
 }
 
@@ -216,6 +292,7 @@ mod tests {
             transaction_mroot: transaction_mroot(&[]),
             state_root: Checksum256::ZERO,
             evidence_root: Checksum256::ZERO,
+            approvals_root: Checksum256::ZERO,
             header_extensions: vec![],
         };
         let chain = sha256(b"c");

@@ -167,6 +167,30 @@ impl Signature {
         if !self.is_canonical() {
             return Err(CryptoError::NonCanonical);
         }
+        self.recover_low_s(digest)
+    }
+
+    /// True if `s` is in the lower half of the curve order (libsecp256k1's normal form).
+    pub fn is_low_s(&self) -> bool {
+        // n/2 for secp256k1, big-endian.
+        const HALF_N: [u8; 32] = [
+            0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x5d, 0x57,
+            0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+        ];
+        self.0[33..65] <= HALF_N[..]
+    }
+
+    /// Recovers the signing key of `digest` for Civitas-internal signatures (blocks, approvals),
+    /// which need only be low-S: that already makes them non-malleable, and signing then never
+    /// has to retry for Antelope's stricter canonical form, which only client transactions need.
+    pub fn recover_internal(&self, digest: &Checksum256) -> Result<PublicKey, CryptoError> {
+        if !self.is_low_s() {
+            return Err(CryptoError::NonCanonical);
+        }
+        self.recover_low_s(digest)
+    }
+
+    fn recover_low_s(&self, digest: &Checksum256) -> Result<PublicKey, CryptoError> {
         let v = self.0[0];
         if !(27..=34).contains(&v) {
             return Err(CryptoError::BadRecoveryByte(v));
@@ -267,6 +291,17 @@ impl PrivateKey {
         }
     }
 
+    /// Signs a 32-byte digest in libsecp256k1's low-S form, without Antelope's canonical retry
+    /// (for Civitas-internal signatures: blocks and approvals; see [`Signature::recover_internal`]).
+    pub fn sign_internal(&self, digest: &Checksum256) -> Signature {
+        let sig = RecoverableSignature::sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.0);
+        let (recid, rs) = sig.serialize_compact();
+        let mut d = [0u8; 65];
+        d[0] = 31 + u8::from(recid);
+        d[1..].copy_from_slice(&rs);
+        Signature(d)
+    }
+
     /// The legacy WIF text form.
     pub fn to_wif(&self) -> String {
         let mut payload = vec![0x80u8];
@@ -362,5 +397,21 @@ mod tests {
         let mut s = k.sign(&d);
         s.0[1] |= 0x80;
         assert_eq!(s.recover(&d), Err(CryptoError::NonCanonical));
+    }
+
+    #[test]
+    fn internal_signatures_are_low_s_and_recover() {
+        let k = PrivateKey::from_seed("internal");
+        for i in 0..50u32 {
+            let d = sha256(&i.to_le_bytes());
+            let s = k.sign_internal(&d);
+            assert!(s.is_low_s());
+            assert_eq!(s.recover_internal(&d).unwrap(), k.public_key());
+        }
+        // A high-S twin of a valid signature is refused.
+        let d = sha256(b"x");
+        let mut s = k.sign_internal(&d);
+        s.0[33] |= 0x80;
+        assert_eq!(s.recover_internal(&d), Err(CryptoError::NonCanonical));
     }
 }

@@ -27,4 +27,4 @@ pub use authority::{Authority, KeyWeight, PermissionLevel, PermissionLevelWeight
 pub use transaction::{Compression, PackedTransaction, Transaction, VerifiedTransaction};
 pub mod block;
 
-pub use block::{BlockHeader, DoubleSignEvidence, ProducerKey, ProducerSchedule, SignedBlock, Vote};
+pub use block::{Approval, BlockHeader, DoubleSignEvidence, ProducerKey, ProducerSchedule, SignedBlock, Vote};

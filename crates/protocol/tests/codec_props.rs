@@ -249,6 +249,7 @@ fn block_header() -> impl Strategy<Value = BlockHeader> {
                     transaction_mroot,
                     state_root,
                     evidence_root: Checksum256::ZERO,
+                    approvals_root: Checksum256::ZERO,
                     header_extensions: ext,
                 }
             },
@@ -261,6 +262,7 @@ fn signed_block() -> impl Strategy<Value = SignedBlock> {
             header,
             producer_signature,
             transactions,
+            approvals: vec![],
             evidence: vec![],
             block_extensions,
         },

@@ -17,6 +17,8 @@ pub enum Msg {
     Block(Arc<SignedBlock>),
     /// A transaction (already verified by the sending shell).
     Tx(Arc<VerifiedTransaction>),
+    /// An approval (explicit finality vote).
+    Approval(Arc<civitas_protocol::Approval>),
     /// "Send me the blocks leading to `want`, above height `lib`."
     Request {
         /// The requester's LIB.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use civitas_chain::Genesis;
-use civitas_consensus::{Consensus, CoreConfig, Input, LocalProducer, Output, Watermark};
+use civitas_consensus::{Consensus, CoreConfig, Input, LocalProducer, Output, SigVerifier, Watermark};
 use civitas_protocol::{Checksum256, Name, SignedBlock};
 
 /// How a node behaves.
@@ -76,17 +76,28 @@ pub struct SimNode {
     pub disk: Disk,
     /// Blocks a withholder has not released yet.
     pub withheld: Vec<Arc<SignedBlock>>,
+    verifier: Arc<dyn SigVerifier>,
 }
 
 impl SimNode {
-    /// A fresh node at genesis.
-    pub fn new(genesis: &Genesis, producer: Option<LocalProducer>, behavior: Behavior) -> SimNode {
-        let core = Some(Self::boot(genesis, &producer));
-        SimNode { producer, behavior, core, disk: Disk::default(), withheld: vec![] }
+    /// A fresh node at genesis. Every node of a simulation shares one signature cache: each
+    /// signature is recovered once, as if every node's shell had verified it in parallel.
+    pub fn new(
+        genesis: &Genesis,
+        producer: Option<LocalProducer>,
+        behavior: Behavior,
+        verifier: Arc<dyn SigVerifier>,
+    ) -> SimNode {
+        let core = Some(Self::boot(genesis, &producer, &verifier));
+        SimNode { producer, behavior, core, disk: Disk::default(), withheld: vec![], verifier }
     }
 
-    fn boot(genesis: &Genesis, producer: &Option<LocalProducer>) -> Consensus {
-        let config = CoreConfig { producers: producer.iter().cloned().collect(), ..Default::default() };
+    fn boot(genesis: &Genesis, producer: &Option<LocalProducer>, verifier: &Arc<dyn SigVerifier>) -> Consensus {
+        let config = CoreConfig {
+            producers: producer.iter().cloned().collect(),
+            verifier: verifier.clone(),
+            ..Default::default()
+        };
         Consensus::new(genesis, config).expect("simulation genesis is valid")
     }
 
@@ -118,7 +129,7 @@ impl SimNode {
 
     /// Starts again from disk: watermarks first, then every persisted block in order.
     pub fn restart(&mut self, genesis: &Genesis, now: civitas_protocol::TimePoint) -> Output {
-        let mut core = Self::boot(genesis, &self.producer);
+        let mut core = Self::boot(genesis, &self.producer, &self.verifier);
         core.set_time(now);
         for (p, w) in &self.disk.watermarks {
             core.set_watermark(*p, *w);

@@ -112,8 +112,10 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+            stake: None,
+            votes: vec![],
         });
-        producers.push(GenesisProducer { name, signing_key: key });
+        producers.push(GenesisProducer { name, signing_key: key, url: String::new(), location: 0 });
     }
     for i in 0..cfg.accounts {
         let name = user_name(i);
@@ -123,6 +125,8 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+            stake: None,
+            votes: vec![],
         });
     }
     Genesis {
@@ -136,6 +140,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
         max_transaction_lifetime_sec: 3600,
         accounts,
         producers,
+        governance: Default::default(),
     }
 }
 
@@ -171,21 +176,22 @@ impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
         let genesis = sim_genesis(&cfg);
         let mut nodes = vec![];
+        let verifier: Arc<dyn civitas_consensus::SigVerifier> = Arc::new(civitas_consensus::MemoVerifier::new(1 << 20));
         let behavior_of =
             |i: usize| cfg.byzantine.iter().find(|(p, _)| *p == i).map(|(_, b)| b.clone()).unwrap_or(Behavior::Honest);
         let local = |i: usize| {
             let name = producer_name(i);
-            LocalProducer { name, key: account_key(name) }
+            LocalProducer::new(name, account_key(name))
         };
         for i in 0..cfg.producers {
-            nodes.push(SimNode::new(&genesis, Some(local(i)), behavior_of(i)));
+            nodes.push(SimNode::new(&genesis, Some(local(i)), behavior_of(i), verifier.clone()));
         }
         for _ in 0..cfg.observers {
-            nodes.push(SimNode::new(&genesis, None, Behavior::Honest));
+            nodes.push(SimNode::new(&genesis, None, Behavior::Honest, verifier.clone()));
         }
         for (i, b) in &cfg.byzantine {
             if *b == Behavior::Twin {
-                nodes.push(SimNode::new(&genesis, Some(local(*i)), Behavior::Twin));
+                nodes.push(SimNode::new(&genesis, Some(local(*i)), Behavior::Twin, verifier.clone()));
             }
         }
         let mut net = Net::new(cfg.link);
@@ -321,6 +327,12 @@ impl Sim {
                     self.gossip_tx(to, Some(from), vt);
                 }
             }
+            Msg::Approval(a) => {
+                let core = self.nodes[to].core.as_mut().expect("checked up");
+                let mut out = Output::default();
+                core.handle(Input::Approval { approval: a, from: Some(from as u64) }, &mut out);
+                self.process(to, Some(from), out);
+            }
             Msg::Request { lib, want } => {
                 let disk = &self.nodes[to].disk;
                 let mut chain = vec![];
@@ -365,6 +377,10 @@ impl Sim {
         }
         for (peer, lib, want) in &out.need_blocks {
             self.net.send(&mut self.rng, i, *peer as usize, Msg::Request { lib: *lib, want: *want }, 0);
+        }
+        // Approvals we signed go straight to every node (they are not relayed).
+        for a in &out.approvals {
+            self.broadcast(i, None, Msg::Approval(a.clone()), 0);
         }
         // Our own blocks go out according to our behaviour.
         for b in &out.broadcast {

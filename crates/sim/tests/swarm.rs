@@ -15,14 +15,23 @@ fn spec() -> RunSpec {
 fn swarm_ci_seeds() {
     let first: u64 = std::env::var("CIVITAS_SIM_FIRST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     let count: u64 = std::env::var("CIVITAS_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(CI_SEEDS);
-    let mut failures = vec![];
-    let mut finalized = 0u64;
-    for seed in first..first + count {
-        match run(seed, spec()) {
-            Ok(r) => finalized += u64::from(r.finalized),
-            Err(e) => failures.push(e),
-        }
-    }
+    // Seeds are independent: run them on every core.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(count as usize).max(1);
+    let results: Vec<Result<u32, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (first + t as u64..first + count)
+                        .step_by(threads)
+                        .map(|seed| run(seed, spec()).map(|r| r.finalized))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("seed thread panicked")).collect()
+    });
+    let finalized: u64 = results.iter().filter_map(|r| r.as_ref().ok()).map(|&f| u64::from(f)).sum();
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     println!("{} seeds, {} failures, {} blocks finalized in total", count, failures.len(), finalized);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
