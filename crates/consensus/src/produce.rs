@@ -84,22 +84,6 @@ impl Consensus {
         self.advance_lib(out);
     }
 
-    /// Builds (but does not adopt) another block for the current slot on the head, with no
-    /// transactions and no vote, ignoring watermarks. Only simulations of byzantine producers
-    /// use this, to double-produce.
-    pub fn forge_block(&mut self) -> Option<Arc<SignedBlock>> {
-        let slot = self.params.slot_at(self.now)?;
-        let head = self.head.clone();
-        if slot <= head.slot {
-            return None;
-        }
-        let local = self.local_for_slot(slot)?;
-        let limits = BlockLimits { max_transactions: 0, max_bytes: 0 };
-        let built = self.build_block(&head, slot, &local, vec![], limits, false)?;
-        self.chain.undo_block();
-        Some(built.block)
-    }
-
     /// Executes a new block on the head and signs it. Leaves the chain state with the block
     /// applied.
     fn build_block(

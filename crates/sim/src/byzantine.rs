@@ -15,13 +15,18 @@ pub(crate) fn send_own_block(sim: &mut Sim, i: usize, block: Arc<SignedBlock>) {
         Behavior::Honest | Behavior::Twin => sim.broadcast(i, None, Msg::Block(block), 0),
         Behavior::Late { delay_ms } => sim.broadcast(i, None, Msg::Block(block), delay_ms),
         Behavior::DoubleProducer => {
-            let other = sim.nodes[i].core.as_mut().and_then(|c| c.forge_block());
+            // A second header for the same slot: the same block without its votes, signed again.
+            let key = sim.nodes[i].producer.as_ref().map(|p| p.key.clone());
+            let Some(key) = key else { return };
+            let mut h = block.header.clone();
+            h.votes.clear();
+            let mut other = SignedBlock::sign(h, block.transactions.clone(), &sim.genesis.chain_id(), &key);
+            other.approvals = block.approvals.clone();
+            other.evidence = block.evidence.clone();
+            let other = Arc::new(other);
             let n = sim.nodes.len();
             for j in (0..n).filter(|&j| j != i) {
-                let b = match (&other, j % 2) {
-                    (Some(o), 1) => o.clone(),
-                    _ => block.clone(),
-                };
+                let b = if j % 2 == 1 { other.clone() } else { block.clone() };
                 sim.net.send(&mut sim.rng, i, j, Msg::Block(b), 0);
             }
         }
