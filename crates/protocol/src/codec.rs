@@ -224,9 +224,11 @@ impl<T: Pack> Pack for Vec<T> {
 
 impl<T: Unpack> Unpack for Vec<T> {
     fn unpack(r: &mut Reader<'_>) -> Result<Self, CodecError> {
-        // Every element takes at least one byte, so the count is bounded by the input.
+        // Every element takes at least one byte, so the count is bounded by the input. The
+        // in-memory size of an element can be far larger than its encoding, so the initial
+        // reservation is capped too and the vector grows as elements actually decode.
         let n = r.length(1)?;
-        let mut v = Vec::with_capacity(n);
+        let mut v = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             v.push(T::unpack(r)?);
         }
