@@ -16,26 +16,26 @@ use crate::state::Kv;
 /// The deepest chain of account permissions followed (Antelope's default).
 pub const MAX_AUTH_DEPTH: u32 = 6;
 
-/// Checks authorities against a set of provided keys.
+/// The most keys one check considers (signatures per transaction are capped well below this;
+/// `get_required_keys` candidates beyond it are ignored).
+pub const MAX_CHECK_KEYS: usize = 128;
+
+/// Checks authorities against a set of provided keys. Which keys were used is a bitmask, so a
+/// check on the hot path (one key, one permission) allocates nothing but the decoded authority.
 pub struct AuthorityChecker<'a> {
     kv: &'a Kv,
     keys: &'a [PublicKey],
-    used: Vec<bool>,
-    /// Results per (permission, depth): the key indices a satisfied permission used, so a cache
+    used: u128,
+    /// Results per (permission, depth): the keys a satisfied permission newly used, so a cache
     /// hit marks the same keys used again; `None` when unsatisfied.
-    cache: BTreeMap<(PermissionLevel, u32), Option<Vec<usize>>>,
-}
-
-#[derive(Clone, Copy)]
-enum Entry<'a> {
-    Key(&'a PublicKey),
-    Account(PermissionLevel),
+    cache: BTreeMap<(PermissionLevel, u32), Option<u128>>,
 }
 
 impl<'a> AuthorityChecker<'a> {
     /// A checker over `keys` (recovered signers, or candidate keys for `get_required_keys`).
     pub fn new(kv: &'a Kv, keys: &'a [PublicKey]) -> Self {
-        AuthorityChecker { kv, keys, used: vec![false; keys.len()], cache: BTreeMap::new() }
+        let keys = &keys[..keys.len().min(MAX_CHECK_KEYS)];
+        AuthorityChecker { kv, keys, used: 0, cache: BTreeMap::new() }
     }
 
     /// True if `level`'s authority is satisfied.
@@ -45,11 +45,9 @@ impl<'a> AuthorityChecker<'a> {
 
     fn satisfied_level(&mut self, level: PermissionLevel, depth: u32) -> bool {
         if let Some(hit) = self.cache.get(&(level, depth)) {
-            return match hit {
-                Some(idx) => {
-                    for &i in idx {
-                        self.used[i] = true;
-                    }
+            return match *hit {
+                Some(mask) => {
+                    self.used |= mask;
                     true
                 }
                 None => false,
@@ -59,40 +57,43 @@ impl<'a> AuthorityChecker<'a> {
             self.cache.insert((level, depth), None);
             return false;
         };
-        let before = self.used.clone();
+        let before = self.used;
         let ok = self.satisfied_authority(&rec.auth, depth);
-        let newly: Vec<usize> = (0..self.used.len()).filter(|&i| self.used[i] && !before[i]).collect();
-        self.cache.insert((level, depth), ok.then_some(newly));
+        self.cache.insert((level, depth), ok.then_some(self.used & !before));
         ok
+    }
+
+    fn key_index(&self, k: &PublicKey) -> Option<usize> {
+        self.keys.iter().position(|p| p == k)
     }
 
     /// True if `auth` is satisfied (public for tests against a reference model).
     pub fn satisfied_authority(&mut self, auth: &Authority, depth: u32) -> bool {
-        let saved = self.used.clone();
-        let mut entries: Vec<(u16, u8, Entry<'_>)> = Vec::with_capacity(auth.keys.len() + auth.accounts.len());
-        for k in &auth.keys {
-            entries.push((k.weight, 0, Entry::Key(&k.key)));
-        }
-        for a in &auth.accounts {
-            entries.push((a.weight, 1, Entry::Account(a.permission)));
-        }
-        // Waits never count: Civitas has no delayed transactions.
-        entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let saved = self.used;
         let mut total: u64 = 0;
-        for (weight, _, e) in entries {
-            let hit = match e {
-                Entry::Key(k) => match self.keys.iter().position(|p| p == k) {
-                    Some(i) => {
-                        self.used[i] = true;
+        let threshold = u64::from(auth.threshold);
+        // Heaviest entries first, keys before accounts at equal weight (Antelope's order), so
+        // only the keys actually needed are marked used. Waits never count: Civitas has no
+        // delayed transactions.
+        let mut order: Vec<(u16, u8, usize)> = Vec::with_capacity(auth.keys.len() + auth.accounts.len());
+        order.extend(auth.keys.iter().enumerate().map(|(i, k)| (k.weight, 0, i)));
+        order.extend(auth.accounts.iter().enumerate().map(|(i, a)| (a.weight, 1, i)));
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (weight, kind, i) in order {
+            let hit = if kind == 0 {
+                match self.key_index(&auth.keys[i].key) {
+                    Some(k) => {
+                        self.used |= 1u128 << k;
                         true
                     }
                     None => false,
-                },
-                Entry::Account(level) => depth < MAX_AUTH_DEPTH && self.satisfied_level(level, depth + 1),
+                }
+            } else {
+                depth < MAX_AUTH_DEPTH && self.satisfied_level(auth.accounts[i].permission, depth + 1)
             };
             if hit {
                 total += u64::from(weight);
-                if total >= u64::from(auth.threshold) {
+                if total >= threshold {
                     return true;
                 }
             }
@@ -103,12 +104,12 @@ impl<'a> AuthorityChecker<'a> {
 
     /// Keys that no satisfied authority needed.
     pub fn unused_keys(&self) -> Vec<PublicKey> {
-        self.keys.iter().zip(&self.used).filter(|(_, u)| !**u).map(|(k, _)| *k).collect()
+        self.keys.iter().enumerate().filter(|(i, _)| self.used & (1u128 << i) == 0).map(|(_, k)| *k).collect()
     }
 
     /// Keys that were needed.
     pub fn used_keys(&self) -> Vec<PublicKey> {
-        self.keys.iter().zip(&self.used).filter(|(_, u)| **u).map(|(k, _)| *k).collect()
+        self.keys.iter().enumerate().filter(|(i, _)| self.used & (1u128 << i) != 0).map(|(_, k)| *k).collect()
     }
 }
 

@@ -1,8 +1,6 @@
 //! The chain state machine: blocks are opened, transactions applied, blocks sealed with a
 //! state commitment, and whole blocks undone when the node switches forks.
 
-use std::collections::BTreeSet;
-
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{Action, Checksum256, Name, PermissionLevel, PublicKey, TimePoint, Transaction};
 
@@ -128,6 +126,23 @@ impl Chain {
         self.kv.undo_block();
     }
 
+    /// Runs `f` on the state as one unit: its changes are kept if it succeeds and rolled back
+    /// if it fails (system hooks that write several rows).
+    pub(crate) fn with_nested<T>(&mut self, f: impl FnOnce(&mut Kv) -> Result<T, ChainError>) -> Result<T, ChainError> {
+        if self.kv.undo_depth() == 0 {
+            // Outside any block (nothing can be undone anyway).
+            return f(&mut self.kv);
+        }
+        self.kv.begin_nested();
+        let result = f(&mut self.kv);
+        if result.is_ok() {
+            self.kv.commit_nested();
+        } else {
+            self.kv.rollback_nested();
+        }
+        result
+    }
+
     /// Drops undo data of the oldest reversible block (it became irreversible).
     pub fn commit_oldest_block(&mut self) {
         self.kv.commit_oldest_block();
@@ -213,12 +228,16 @@ impl Chain {
     /// Checks every declared authorization against the signing keys; every key must be needed.
     pub fn check_authorization(&self, actions: &[Action], keys: &[PublicKey]) -> Result<(), ChainError> {
         let mut checker = AuthorityChecker::new(&self.kv, keys);
-        let mut checked = BTreeSet::new();
+        // Declared authorizations are few; a linear scan avoids an allocation per transaction.
+        let mut checked: Vec<PermissionLevel> = Vec::new();
         for action in actions {
             for level in &action.authorization {
                 self.check_minimum_permission(action, level)?;
-                if checked.insert(*level) && !checker.satisfied(*level) {
-                    return Err(ChainError::Unsatisfied(*level));
+                if !checked.contains(level) {
+                    checked.push(*level);
+                    if !checker.satisfied(*level) {
+                        return Err(ChainError::Unsatisfied(*level));
+                    }
                 }
             }
         }
@@ -247,7 +266,7 @@ impl Chain {
     /// A declared permission must exist and be the action's minimum permission (`active`, or
     /// the affected permission for `updateauth`/`deleteauth`) or an ancestor of it.
     fn check_minimum_permission(&self, action: &Action, level: &PermissionLevel) -> Result<(), ChainError> {
-        if records::permission(&self.kv, level.actor, level.permission).is_none() {
+        if !self.kv.contains(&records::permission_key(level.actor, level.permission)) {
             if !records::account_exists(&self.kv, level.actor) {
                 return Err(ChainError::UnknownAccount(level.actor));
             }

@@ -2,7 +2,8 @@
 
 use civitas_protocol::{Asset, Authority, Name, PermissionLevel, PermissionLevelWeight};
 
-use crate::contracts::system::create_account;
+use crate::contracts::system::tables::{self, GlobalState};
+use crate::contracts::system::{create_account, producers, stake, voting};
 use crate::contracts::token::{self, CurrencyStats};
 use crate::genesis::{Genesis, GenesisError};
 use crate::names::{ACTIVE, EOSIO, EOSIO_PRODS, SYSTEM_ACCOUNTS};
@@ -59,7 +60,51 @@ pub fn build(g: &Genesis) -> Result<Kv, GenesisError> {
             token::mint(&mut kv, a.name, b).map_err(|e| GenesisError(format!("balance of {}: {e}", a.name)))?;
         }
     }
+    build_governance(&mut kv, g)?;
+    crate::abis::install(&mut kv).map_err(GenesisError)?;
     let root = kv.full_hash();
     kv.set_root(root);
     Ok(kv)
+}
+
+/// The governance state of a genesis: parameters, registered producers, stakes, votes, and
+/// whether elections are active from the start.
+fn build_governance(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
+    let t = g.initial_timestamp;
+    let p = &g.governance;
+    let global = GlobalState {
+        core_symbol: g.core_symbol,
+        unstake_delay_sec: p.unstake_delay_sec,
+        activation_threshold: p.activation_threshold,
+        inflation_rate: p.inflation_rate,
+        producer_share: p.producer_share,
+        claim_interval_sec: p.claim_interval_sec,
+        total_staked: 0,
+        total_voted_stake: 0,
+        activated: false,
+        thresh_activated_stake_time: civitas_protocol::TimePoint(0),
+        total_producer_vote_weight: 0,
+        total_minted: 0,
+        total_kept: 0,
+        total_to_fund: 0,
+        total_claimed: 0,
+        paid_blocks: 0,
+    };
+    tables::put_global(kv, &global);
+    for prod in &g.producers {
+        producers::register_producer(kv, prod.name, prod.signing_key, prod.url.clone(), prod.location);
+    }
+    for a in &g.accounts {
+        let Some(s) = a.stake.filter(|s| s.amount() > 0) else { continue };
+        let fail = |e: crate::ChainError| GenesisError(format!("stake of {}: {e}", a.name));
+        token::mint(kv, a.name, s).map_err(fail)?;
+        let net = s.amount() / 2;
+        stake::change_bw(kv, t, a.name, a.name, net, s.amount() - net, false).map_err(fail)?;
+    }
+    for a in g.accounts.iter().filter(|a| !a.votes.is_empty()) {
+        voting::update_votes(kv, t, a.name, Name::EMPTY, &a.votes, true)
+            .map_err(|e| GenesisError(format!("votes of {}: {e}", a.name)))?;
+    }
+    voting::maybe_activate(kv, t);
+    Ok(())
 }

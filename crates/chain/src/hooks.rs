@@ -2,13 +2,16 @@
 //! who produced it, which slots were missed, and which blocks became irreversible (where the
 //! producer's pay is credited, SPEC §3.6). All of it is chain state: undone with forks and
 //! covered by the state commitment.
+//!
+//! The statistics are the `eosio` table `prodstats` (scope `eosio`, one row per producer that
+//! was ever scheduled), so clients read them with `get_table_rows`.
 
-use civitas_protocol::Name;
+use civitas_protocol::codec::{Pack, Reader, Unpack};
+use civitas_protocol::{CodecError, Name};
 
 use crate::chain::Chain;
-use crate::state::{self, RowKey};
-
-const T_PRODSTATS: u64 = Name::constant("prodstats").value();
+use crate::contracts::system::{pay, tables};
+use crate::state;
 
 /// Per-producer production statistics (SPEC §4: blocks produced and missed are public).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,28 +30,46 @@ pub struct ProducerStats {
 
 civitas_protocol::packable_struct!(ProducerStats { produced, missed, missed_in_row, last_produced, irreversible });
 
-fn stats_key(p: Name) -> RowKey {
-    RowKey::chain(T_PRODSTATS, 0, p.value())
+/// A `prodstats` row: the owner, then its [`ProducerStats`] (ABI type `producer_stats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProducerStatsRow {
+    /// The producer.
+    pub owner: Name,
+    /// Its statistics.
+    pub stats: ProducerStats,
+}
+
+impl Pack for ProducerStatsRow {
+    fn pack(&self, out: &mut Vec<u8>) {
+        self.owner.pack(out);
+        self.stats.pack(out);
+    }
+}
+
+impl Unpack for ProducerStatsRow {
+    fn unpack(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(ProducerStatsRow { owner: Unpack::unpack(r)?, stats: Unpack::unpack(r)? })
+    }
 }
 
 impl Chain {
     /// A producer's statistics.
     pub fn producer_stats(&self, p: Name) -> ProducerStats {
-        state::get(self.kv(), &stats_key(p)).unwrap_or_default()
+        state::get::<ProducerStatsRow>(self.kv(), &tables::prodstats_key(p)).map(|r| r.stats).unwrap_or_default()
     }
 
     /// Every producer's statistics, by name.
     pub fn all_producer_stats(&self) -> Vec<(Name, ProducerStats)> {
         self.kv()
-            .range(stats_key(Name(0)), stats_key(Name(u64::MAX)))
-            .map(|(k, v)| (Name(k.pk), civitas_protocol::Unpack::unpack_exact(v).unwrap_or_default()))
+            .range(tables::prodstats_key(Name(0)), tables::prodstats_key(Name(u64::MAX)))
+            .map(|(k, v)| (Name(k.pk), ProducerStatsRow::unpack_exact(v).map(|r| r.stats).unwrap_or_default()))
             .collect()
     }
 
     fn update_stats(&mut self, p: Name, f: impl FnOnce(&mut ProducerStats)) {
-        let mut s = self.producer_stats(p);
-        f(&mut s);
-        state::put(self.kv_mut(), stats_key(p), &s);
+        let mut stats = self.producer_stats(p);
+        f(&mut stats);
+        state::put(self.kv_mut(), tables::prodstats_key(p), &ProducerStatsRow { owner: p, stats });
     }
 
     /// The open block was produced by `producer` (called first thing in every block).
@@ -69,8 +90,13 @@ impl Chain {
     }
 
     /// The block at `block_num`, produced by `producer`, became irreversible on this chain.
-    /// Called exactly once per block, in height order, inside the block that finalized it.
+    /// Called exactly once per block, in height order, inside the block that finalized it:
+    /// this is where the block's inflation is minted and its pay credited (SPEC §3.6, §5).
     pub fn on_block_irreversible(&mut self, producer: Name, _block_num: u32) {
         self.update_stats(producer, |st| st.irreversible += 1);
+        let interval = self.config().genesis.block_interval_ms;
+        // Pay only fails on a broken invariant (a missing token, an amount out of range); a
+        // block must still be applicable then, so the block simply goes unpaid.
+        let _ = self.with_nested(|kv| pay::pay_block(kv, producer, interval));
     }
 }

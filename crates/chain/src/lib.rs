@@ -7,7 +7,10 @@
 //! * [`contracts`] — native `eosio` and `eosio.token`.
 //! * [`chain`] — blocks and transactions: validation, application, undo.
 //! * [`genesis`] — the genesis file, chain id and initial state.
+//! * [`election`], [`hooks`] — elections at round boundaries; production statistics and pay.
+//! * [`abis`], [`query`] — the native contracts' ABIs and table reads for the API.
 
+pub mod abis;
 pub mod auth;
 pub mod chain;
 pub mod contracts;
@@ -17,10 +20,12 @@ pub mod genesis;
 pub mod genesis_state;
 pub mod hooks;
 pub mod names;
+pub mod query;
 pub mod records;
 pub mod state;
 
 pub use chain::{Chain, ChainConfig, TransactionTrace};
 pub use contracts::BlockInfo;
 pub use error::ChainError;
-pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisProducer};
+pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisProducer, GovernanceParams};
+pub use query::TableRows;

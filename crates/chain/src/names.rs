@@ -20,6 +20,8 @@ pub const EOSIO_WPS: Name = Name::constant("eosio.wps");
 pub const EOSIO_ARB: Name = Name::constant("eosio.arb");
 /// Holds staked tokens.
 pub const EOSIO_STAKE: Name = Name::constant("eosio.stake");
+/// Holds producers' kept, unclaimed block pay until `claimrewards`.
+pub const EOSIO_BPAY: Name = Name::constant("eosio.bpay");
 
 /// The `owner` permission.
 pub const OWNER: Name = Name::constant("owner");
@@ -27,5 +29,15 @@ pub const OWNER: Name = Name::constant("owner");
 pub const ACTIVE: Name = Name::constant("active");
 
 /// Accounts created at genesis with the chain's native contracts and funds.
-pub const SYSTEM_ACCOUNTS: [Name; 9] =
-    [EOSIO, EOSIO_TOKEN, EOSIO_PRODS, EOSIO_MSIG, EOSIO_WRAP, EOSIO_FORUM, EOSIO_WPS, EOSIO_ARB, EOSIO_STAKE];
+pub const SYSTEM_ACCOUNTS: [Name; 10] = [
+    EOSIO,
+    EOSIO_TOKEN,
+    EOSIO_PRODS,
+    EOSIO_MSIG,
+    EOSIO_WRAP,
+    EOSIO_FORUM,
+    EOSIO_WPS,
+    EOSIO_ARB,
+    EOSIO_STAKE,
+    EOSIO_BPAY,
+];

@@ -30,6 +30,8 @@ pub fn genesis() -> Genesis {
             owner_key: key(&format!("{a}-owner")).public_key(),
             active_key: Some(key(a).public_key()),
             balance: Some(asset("1000.0000 CIV")),
+            stake: None,
+            votes: vec![],
         })
         .collect();
     Genesis {
@@ -42,8 +44,14 @@ pub fn genesis() -> Genesis {
         active_producers: 21,
         max_transaction_lifetime_sec: 3600,
         accounts,
-        producers: vec![GenesisProducer { name: n("bp1"), signing_key: key("bp1").public_key() }],
+        producers: vec![producer("bp1")],
+        governance: Default::default(),
     }
+}
+
+/// A genesis producer with `key(name)` as its signing key.
+pub fn producer(name: &str) -> GenesisProducer {
+    GenesisProducer { name: n(name), signing_key: key(name).public_key(), url: String::new(), location: 0 }
 }
 
 /// A chain with one sealed block (so TAPOS can reference block 1's id) and block 2 open.
@@ -52,6 +60,9 @@ pub struct Harness {
     pub block_num: u32,
     pub last_id: Checksum256,
     pub time_ms: i64,
+    /// Makes every transaction built by [`Harness::trx`] unique, so the same action can be
+    /// pushed twice in one block.
+    pub nonce: std::cell::Cell<u32>,
 }
 
 impl Default for Harness {
@@ -62,10 +73,14 @@ impl Default for Harness {
 
 impl Harness {
     pub fn new() -> Harness {
-        let chain = Chain::from_genesis(&genesis()).unwrap();
+        Harness::with_genesis(&genesis())
+    }
+
+    pub fn with_genesis(g: &Genesis) -> Harness {
+        let chain = Chain::from_genesis(g).unwrap();
         let mut last_id = civitas_protocol::sha256(b"block1");
         last_id.0[..4].copy_from_slice(&1u32.to_be_bytes());
-        let mut h = Harness { chain, block_num: 1, last_id, time_ms: T0 };
+        let mut h = Harness { chain, block_num: 1, last_id, time_ms: T0, nonce: std::cell::Cell::new(0) };
         h.open();
         h
     }
@@ -87,13 +102,26 @@ impl Harness {
         root
     }
 
+    /// Seals the open block and opens the next one `ms` milliseconds later.
+    pub fn next_block_after(&mut self, ms: i64) -> Checksum256 {
+        let root = self.chain.finish_block();
+        self.block_num += 1;
+        self.last_id = civitas_protocol::sha256(&root.0);
+        self.last_id.0[..4].copy_from_slice(&self.block_num.to_be_bytes());
+        self.time_ms += ms - 500;
+        self.open();
+        root
+    }
+
     pub fn trx(&self, actions: Vec<Action>) -> Transaction {
         let (ref_block_num, ref_block_prefix) = tapos_of(&self.last_id);
+        let nonce = self.nonce.get();
+        self.nonce.set(nonce + 1);
         Transaction {
             expiration: TimePointSec((self.time_ms / 1000 + 60) as u32),
             ref_block_num,
             ref_block_prefix,
-            max_net_usage_words: VarUint32(0),
+            max_net_usage_words: VarUint32(nonce),
             max_cpu_usage_ms: 0,
             delay_sec: VarUint32(0),
             context_free_actions: vec![],
@@ -131,4 +159,285 @@ pub fn transfer(from: &str, to: &str, qty: &str, memo: &str) -> Action {
 
 pub fn balance(chain: &Chain, who: &str) -> Asset {
     civitas_chain::contracts::token::balance(chain.kv(), n(who), "4,CIV".parse().unwrap())
+}
+
+/// An `eosio` action authorized by `actor@active`.
+pub fn sys(name: &str, actor: &str, data: &impl Pack) -> Action {
+    Action {
+        account: n("eosio"),
+        name: n(name),
+        authorization: vec![PermissionLevel::new(n(actor), n("active"))],
+        data: civitas_protocol::Bytes(data.packed()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance helpers.
+
+use civitas_chain::contracts::system::tables::{self, GlobalState, ProducerInfo, ProducerPayInfo, VoterInfo};
+use civitas_chain::contracts::system::{
+    ClaimRewards, DelegateBw, Refund, RegProducer, RegProxy, SetPayRate, SetProdMeta, UndelegateBw, UnregProd,
+    VoteProducer,
+};
+use civitas_chain::ChainError;
+
+/// Accounts of the governance genesis: four voters and five producer candidates.
+pub const GOV_ACCOUNTS: [&str; 9] = ["alice", "bob", "carol", "dave", "bp1", "bp2", "bp3", "bp4", "bp5"];
+
+/// Each governance account's liquid balance at genesis.
+pub const GOV_BALANCE: &str = "1000000000.0000 CIV";
+
+/// A genesis for governance tests: nine accounts with 1e9 CIV each (supply 9e13 units, so a
+/// block mints a useful amount), `bp1` the only genesis producer, default parameters.
+pub fn gov_genesis() -> Genesis {
+    let mut g = genesis();
+    g.accounts = GOV_ACCOUNTS
+        .iter()
+        .map(|a| GenesisAccount {
+            name: n(a),
+            owner_key: key(&format!("{a}-owner")).public_key(),
+            active_key: Some(key(a).public_key()),
+            balance: Some(asset(GOV_BALANCE)),
+            stake: None,
+            votes: vec![],
+        })
+        .collect();
+    g
+}
+
+/// The sum of the genesis balances and stakes (the supply at genesis).
+pub fn genesis_supply(g: &Genesis) -> i64 {
+    g.accounts.iter().map(|a| a.balance.map_or(0, |b| b.amount()) + a.stake.map_or(0, |s| s.amount())).sum()
+}
+
+/// `n` units of the core token as an asset.
+pub fn civ(units: i64) -> Asset {
+    Asset::new(units, "4,CIV".parse().unwrap()).unwrap()
+}
+
+pub fn delegatebw(from: &str, to: &str, net: &str, cpu: &str, transfer: bool) -> Action {
+    let a = DelegateBw {
+        from: n(from),
+        receiver: n(to),
+        stake_net_quantity: asset(net),
+        stake_cpu_quantity: asset(cpu),
+        transfer,
+    };
+    sys("delegatebw", from, &a)
+}
+
+pub fn undelegatebw(from: &str, to: &str, net: &str, cpu: &str) -> Action {
+    let a = UndelegateBw {
+        from: n(from),
+        receiver: n(to),
+        unstake_net_quantity: asset(net),
+        unstake_cpu_quantity: asset(cpu),
+    };
+    sys("undelegatebw", from, &a)
+}
+
+pub fn refund(owner: &str) -> Action {
+    sys("refund", owner, &Refund { owner: n(owner) })
+}
+
+/// `regproducer` with `key("<p>-sign")` as the signing key.
+pub fn regproducer(p: &str) -> Action {
+    let a = RegProducer {
+        producer: n(p),
+        producer_key: key(&format!("{p}-sign")).public_key(),
+        url: format!("https://{p}.example"),
+        location: 0,
+    };
+    sys("regproducer", p, &a)
+}
+
+pub fn unregprod(p: &str) -> Action {
+    sys("unregprod", p, &UnregProd { producer: n(p) })
+}
+
+pub fn voteproducer(voter: &str, proxy: &str, producers: &[&str]) -> Action {
+    let a = VoteProducer {
+        voter: n(voter),
+        proxy: if proxy.is_empty() { Name::EMPTY } else { n(proxy) },
+        producers: producers.iter().map(|p| n(p)).collect(),
+    };
+    sys("voteproducer", voter, &a)
+}
+
+pub fn regproxy(proxy: &str, isproxy: bool) -> Action {
+    sys("regproxy", proxy, &RegProxy { proxy: n(proxy), isproxy })
+}
+
+pub fn setpayrate(p: &str, keep_rate: u16) -> Action {
+    sys("setpayrate", p, &SetPayRate { producer: n(p), keep_rate })
+}
+
+pub fn claimrewards(p: &str) -> Action {
+    sys("claimrewards", p, &ClaimRewards { owner: n(p) })
+}
+
+pub fn setprodmeta(p: &str, meta: [&str; 5]) -> Action {
+    let a = SetProdMeta {
+        producer: n(p),
+        country: meta[0].into(),
+        jurisdiction: meta[1].into(),
+        network: meta[2].into(),
+        hardware: meta[3].into(),
+        software: meta[4].into(),
+    };
+    sys("setprodmeta", p, &a)
+}
+
+impl Harness {
+    /// Pushes one action signed with the active key of its first authorizer.
+    pub fn act(&mut self, action: Action) -> Result<civitas_chain::TransactionTrace, ChainError> {
+        let signer = key(&action.authorization[0].actor.to_string());
+        self.push(vec![action], &[&signer])
+    }
+
+    /// Pushes one action and panics if it fails.
+    pub fn ok(&mut self, action: Action) {
+        let what = format!("{}::{}", action.account, action.name);
+        if let Err(e) = self.act(action) {
+            panic!("{what} failed: {e}");
+        }
+    }
+
+    /// Pushes one action, expects the contract assertion `msg`, and checks that the state did
+    /// not change.
+    pub fn fails(&mut self, action: Action, msg: &str) {
+        let before = self.chain.kv().full_hash();
+        match self.act(action) {
+            Err(ChainError::Assert(m)) => assert_eq!(m, msg),
+            other => panic!("expected assertion {msg:?}, got {other:?}"),
+        }
+        assert_eq!(self.chain.kv().full_hash(), before, "a failed action changed the state");
+    }
+}
+
+pub fn global(chain: &Chain) -> GlobalState {
+    tables::global(chain.kv())
+}
+
+pub fn voter(chain: &Chain, v: &str) -> VoterInfo {
+    tables::voter(chain.kv(), n(v)).unwrap_or_else(|| panic!("no voter row for {v}"))
+}
+
+pub fn prod(chain: &Chain, p: &str) -> ProducerInfo {
+    tables::producer(chain.kv(), n(p)).unwrap_or_else(|| panic!("no producer row for {p}"))
+}
+
+pub fn prodinfo(chain: &Chain, p: &str) -> ProducerPayInfo {
+    tables::prodinfo(chain.kv(), n(p)).unwrap_or_else(|| panic!("no prodinfo row for {p}"))
+}
+
+/// A producer's total votes as an integer.
+pub fn votes(chain: &Chain, p: &str) -> i64 {
+    prod(chain, p).votes()
+}
+
+/// Every row of `code`'s `table`, over all scopes: `(scope, pk, bytes)`.
+pub fn all_rows(chain: &Chain, code: Name, table: Name) -> Vec<(u64, u64, Vec<u8>)> {
+    use civitas_chain::state::RowKey;
+    let lo = RowKey::contract(code.value(), 0, 0, 0);
+    let hi = RowKey::contract(code.value(), u64::MAX, u64::MAX, u64::MAX);
+    chain
+        .kv()
+        .range(lo, hi)
+        .filter(|(k, _)| k.table == table.value())
+        .map(|(k, v)| (k.scope, k.pk, v.to_vec()))
+        .collect()
+}
+
+/// Checks supply conservation and the consistency of stakes, votes and pay (SPEC §5), by
+/// recomputing everything from the rows.
+pub fn check_invariants(chain: &Chain, genesis_supply: i64) {
+    use civitas_chain::contracts::system::tables::{DelegatedBandwidth, RefundRequest, UserResources};
+    use civitas_protocol::Unpack;
+    use std::collections::BTreeMap;
+    let g = global(chain);
+    let core = g.core_symbol;
+    let supply = civitas_chain::contracts::token::stats(chain.kv(), core).unwrap().supply.amount();
+    assert_eq!(supply, genesis_supply + g.total_minted, "supply = genesis supply + minted");
+    let balances: i64 = all_rows(chain, n("eosio.token"), n("accounts"))
+        .iter()
+        .map(|(_, _, v)| Asset::unpack_exact(v).unwrap().amount())
+        .sum();
+    assert_eq!(balances, supply, "sum of all balances = supply");
+
+    let mut staked_by: BTreeMap<Name, i64> = BTreeMap::new();
+    let mut received_by: BTreeMap<Name, (i64, i64)> = BTreeMap::new();
+    let mut delband_total = 0;
+    for (scope, pk, v) in all_rows(chain, n("eosio"), n("delband")) {
+        let d = DelegatedBandwidth::unpack_exact(&v).unwrap();
+        assert_eq!((d.from.value(), d.to.value()), (scope, pk));
+        assert!(d.net_weight.amount() >= 0 && d.cpu_weight.amount() >= 0);
+        assert!(d.net_weight.amount() + d.cpu_weight.amount() > 0, "empty delband rows are erased");
+        *staked_by.entry(d.from).or_default() += d.net_weight.amount() + d.cpu_weight.amount();
+        let r = received_by.entry(d.to).or_default();
+        r.0 += d.net_weight.amount();
+        r.1 += d.cpu_weight.amount();
+        delband_total += d.net_weight.amount() + d.cpu_weight.amount();
+    }
+    let mut refunds_total = 0;
+    for (_, _, v) in all_rows(chain, n("eosio"), n("refunds")) {
+        let r = RefundRequest::unpack_exact(&v).unwrap();
+        refunds_total += r.net_amount.amount() + r.cpu_amount.amount();
+    }
+    assert_eq!(balance(chain, "eosio.stake").amount(), delband_total + refunds_total, "eosio.stake = stakes + refunds");
+    assert_eq!(g.total_staked, delband_total);
+    let userres = all_rows(chain, n("eosio"), n("userres"));
+    assert_eq!(userres.len(), received_by.len());
+    for (_, _, v) in userres {
+        let u = UserResources::unpack_exact(&v).unwrap();
+        assert_eq!(received_by[&u.owner], (u.net_weight.amount(), u.cpu_weight.amount()));
+    }
+
+    let voters: Vec<VoterInfo> =
+        all_rows(chain, n("eosio"), n("voters")).iter().map(|(_, _, v)| VoterInfo::unpack_exact(v).unwrap()).collect();
+    let mut proxied: BTreeMap<Name, i64> = BTreeMap::new();
+    for v in &voters {
+        assert_eq!(v.staked, staked_by.get(&v.owner).copied().unwrap_or(0), "staked of {}", v.owner);
+        assert!(v.proxy.is_empty() || v.producers.is_empty());
+        if !v.proxy.is_empty() {
+            assert_eq!(tables::votes_from_f64(v.last_vote_weight), v.staked, "proxied voter {} weight", v.owner);
+            *proxied.entry(v.proxy).or_default() += v.staked;
+        }
+    }
+    let mut expected: BTreeMap<Name, i64> = BTreeMap::new();
+    let mut voted_stake = 0;
+    for v in &voters {
+        assert_eq!(tables::votes_from_f64(v.proxied_vote_weight), proxied.get(&v.owner).copied().unwrap_or(0));
+        if v.is_voting() {
+            voted_stake += v.staked;
+        }
+        if !v.producers.is_empty() {
+            let w = v.current_weight();
+            assert_eq!(tables::votes_from_f64(v.last_vote_weight), w, "weight of {}", v.owner);
+            for p in &v.producers {
+                *expected.entry(*p).or_default() += w;
+            }
+        }
+    }
+    assert_eq!(g.total_voted_stake, voted_stake);
+    let mut total_votes = 0;
+    for p in tables::all_producers(chain.kv()) {
+        assert_eq!(p.votes(), expected.get(&p.owner).copied().unwrap_or(0), "votes of {}", p.owner);
+        assert_eq!(p.total_votes, tables::votes_to_f64(p.votes()), "total_votes holds an integer");
+        total_votes += p.votes();
+    }
+    assert_eq!(g.total_producer_vote_weight, total_votes);
+
+    let infos: Vec<ProducerPayInfo> = all_rows(chain, n("eosio"), n("prodinfo"))
+        .iter()
+        .map(|(_, _, v)| ProducerPayInfo::unpack_exact(v).unwrap())
+        .collect();
+    let unclaimed: i64 = infos.iter().map(|i| i.unclaimed.amount()).sum();
+    assert_eq!(balance(chain, "eosio.bpay").amount(), unclaimed, "eosio.bpay = unclaimed pay");
+    assert_eq!(g.total_kept, infos.iter().map(|i| i.kept_total.amount()).sum::<i64>());
+    assert_eq!(g.total_claimed, infos.iter().map(|i| i.claimed_total.amount()).sum::<i64>());
+    for i in &infos {
+        assert_eq!(i.kept_total.amount(), i.unclaimed.amount() + i.claimed_total.amount());
+    }
+    assert_eq!(g.total_minted, g.total_kept + g.total_to_fund);
 }

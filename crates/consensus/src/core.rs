@@ -153,6 +153,9 @@ pub struct Output {
     pub head_changed: bool,
 }
 
+/// A block waiting for its parent, with the peer that sent it.
+pub(crate) type Orphan = (Arc<SignedBlock>, Option<PeerId>);
+
 /// The consensus core of one node.
 pub struct Consensus {
     pub(crate) params: Params,
@@ -168,7 +171,7 @@ pub struct Consensus {
     /// Blocks known to be invalid (bounded).
     pub(crate) invalid: BTreeSet<Checksum256>,
     /// Blocks waiting for their parent, by parent id.
-    pub(crate) orphans: BTreeMap<Checksum256, Vec<(Arc<SignedBlock>, Option<PeerId>)>>,
+    pub(crate) orphans: BTreeMap<Checksum256, Vec<Orphan>>,
     /// First valid header seen per (producer, slot), to detect double production.
     pub(crate) seen_slots: BTreeMap<(Name, u64), (BlockHeader, Signature)>,
     /// Evidence waiting to be included in a block we produce.

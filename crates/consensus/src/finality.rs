@@ -205,7 +205,7 @@ mod tests {
         let mut votes: Vec<ChainVote> = vec![];
         let mut fin = Finality { lib: 1, lib_slot: 0, justified: vec![] };
         let mut blocks: Vec<(u64, u32)> = vec![];
-        let mut last_top = vec![0u64; 21];
+        let mut last_top = [0u64; 21];
         let mut history = vec![];
         for n in 2..400u32 {
             let slot = u64::from(n) - 1;

@@ -12,7 +12,8 @@ pub trait Pack {
 
     /// The encoding of `self` as a new vector.
     fn packed(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Most packed values (rows, ids, small structs) fit in 64 bytes: one allocation, no regrowth.
+        let mut out = Vec::with_capacity(64);
         self.pack(&mut out);
         out
     }

@@ -111,7 +111,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             name,
             owner_key: key,
             active_key: None,
-            balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+            balance: Some(Asset::new(10_000_000, sym).expect("valid")),
             stake: None,
             votes: vec![],
         });
@@ -124,7 +124,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             name,
             owner_key: key,
             active_key: None,
-            balance: Some(Asset::new(1_000_0000, sym).expect("valid")),
+            balance: Some(Asset::new(10_000_000, sym).expect("valid")),
             stake: None,
             votes: vec![],
         });
@@ -133,7 +133,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
         chain_name: format!("sim-{}", cfg.seed),
         initial_timestamp: TimePoint::from_millis(GENESIS_MS),
         core_symbol: sym,
-        max_supply: Asset::new(10_000_000_000_0000, sym).expect("valid"),
+        max_supply: Asset::new(100_000_000_000_000, sym).expect("valid"),
         block_interval_ms: cfg.block_interval_ms,
         blocks_per_turn: 1,
         active_producers: cfg.producers as u32,

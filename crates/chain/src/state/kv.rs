@@ -9,10 +9,17 @@
 //! into the current segment: committing a nested session drops its mark (its entries now belong
 //! to the enclosing session), rolling it back replays its entries in reverse. Both are O(changes).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+// foldhash is fast on these 33-byte keys (SipHash cost a quarter of a transfer) and seeds itself
+// randomly per map, which resists crafted collisions; no result depends on its iteration order.
+type RowMap = HashMap<RowKey, Row, foldhash::fast::RandomState>;
 
 use civitas_protocol::checksum::{sha256_concat, Checksum256};
 use sha2::{Digest, Sha256};
+
+/// The chain table whose rows are read by exact key only (`records::trxid_key`).
+const POINT_ONLY_TABLE: u64 = civitas_protocol::Name::constant("trxid").value();
 
 /// Which part of the state a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,6 +55,13 @@ impl RowKey {
     /// contiguous key range.
     pub fn chain(table: u64, scope: u64, pk: u64) -> RowKey {
         RowKey { space: Space::Chain, code: table, scope, table, pk }
+    }
+
+    /// True for rows only ever read by exact key (recent transaction ids): they stay out of the
+    /// ordered index, which is the costliest part of inserting a row, and range queries never
+    /// see them. Snapshots and the full-state hash still include them.
+    pub fn is_point_only(&self) -> bool {
+        self.space == Space::Chain && self.table == POINT_ONLY_TABLE
     }
 
     /// The canonical bytes of the key, used in commitments and snapshots.
@@ -86,9 +100,65 @@ struct Segment {
     root_before: Checksum256,
 }
 
+/// The rows: a hash map for point reads and writes, which dominate (two balances per transfer),
+/// and an ordered key set, touched only when a key appears or disappears, for range queries,
+/// commitments and snapshots. The hasher's random seed protects against crafted collisions; it
+/// never affects results, because nothing iterates the hash map.
+#[derive(Default)]
+struct Rows {
+    map: RowMap,
+    order: BTreeSet<RowKey>,
+}
+
+impl Rows {
+    fn get(&self, k: &RowKey) -> Option<&Row> {
+        self.map.get(k)
+    }
+
+    fn contains_key(&self, k: &RowKey) -> bool {
+        self.map.contains_key(k)
+    }
+
+    fn insert(&mut self, k: RowKey, v: Row) -> Option<Row> {
+        let old = self.map.insert(k, v);
+        if old.is_none() && !k.is_point_only() {
+            self.order.insert(k);
+        }
+        old
+    }
+
+    fn remove(&mut self, k: &RowKey) -> Option<Row> {
+        let old = self.map.remove(k);
+        if old.is_some() && !k.is_point_only() {
+            self.order.remove(k);
+        }
+        old
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn range(&self, lo: RowKey, hi: RowKey) -> impl DoubleEndedIterator<Item = (&RowKey, &Row)> {
+        self.order.range(lo..=hi).map(move |k| (k, &self.map[k]))
+    }
+
+    /// Every row in key order, point-only rows included (sorted on demand: snapshots and full
+    /// hashes are rare).
+    fn iter(&self) -> impl Iterator<Item = (&RowKey, &Row)> {
+        let mut keys: Vec<&RowKey> = self.map.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter().map(move |k| (k, &self.map[k]))
+    }
+}
+
 /// The state store.
 pub struct Kv {
-    rows: BTreeMap<RowKey, Row>,
+    rows: Rows,
     segments: VecDeque<Segment>,
     /// Start offsets of open nested sessions within the last segment.
     marks: Vec<usize>,
@@ -107,7 +177,7 @@ impl Default for Kv {
 impl Kv {
     /// An empty store.
     pub fn new() -> Kv {
-        Kv { rows: BTreeMap::new(), segments: VecDeque::new(), marks: Vec::new(), root: Checksum256::ZERO }
+        Kv { rows: Rows::default(), segments: VecDeque::new(), marks: Vec::new(), root: Checksum256::ZERO }
     }
 
     /// Reads a row.
@@ -145,7 +215,7 @@ impl Kv {
 
     /// Rows with keys in `[lo, hi]`, in key order.
     pub fn range(&self, lo: RowKey, hi: RowKey) -> impl DoubleEndedIterator<Item = (&RowKey, &[u8])> {
-        self.rows.range(lo..=hi).map(|(k, v)| (k, v.as_slice()))
+        self.rows.range(lo, hi).map(|(k, v)| (k, v.as_slice()))
     }
 
     /// Number of rows.
@@ -204,16 +274,17 @@ impl Kv {
     /// Seals the current block: folds its changes into the commitment and returns the new root.
     ///
     /// `root = sha256(previous root ‖ sha256(changes))`, where the changes are the block's
-    /// modified keys in key order, each with its final value or a deletion marker. The cost is
-    /// proportional to the block's changes, not to the size of the state.
+    /// writes in the order they happened (rolled-back ones excluded), each with the key's final
+    /// value or a deletion marker. Every node applies the same transactions in the same order,
+    /// so the order is canonical without sorting, and the cost is proportional to the block's
+    /// writes, not to the size of the state.
     pub fn seal_block(&mut self) -> Checksum256 {
         assert!(self.marks.is_empty(), "seal_block with an open nested session");
         let seg = self.segments.back().expect("seal_block outside a block");
-        let keys: BTreeSet<RowKey> = seg.entries.iter().map(|e| e.key).collect();
         let mut h = Sha256::new();
-        for k in &keys {
-            h.update(k.to_bytes());
-            match self.rows.get(k) {
+        for e in &seg.entries {
+            h.update(e.key.to_bytes());
+            match self.rows.get(&e.key) {
                 Some(v) => {
                     h.update([1]);
                     h.update((v.len() as u64).to_le_bytes());
@@ -249,7 +320,7 @@ impl Kv {
     /// to check snapshots and in tests, not on the block path.
     pub fn full_hash(&self) -> Checksum256 {
         let mut h = Sha256::new();
-        for (k, v) in &self.rows {
+        for (k, v) in self.rows.iter() {
             h.update(k.to_bytes());
             h.update((v.len() as u64).to_le_bytes());
             h.update(v);
@@ -269,7 +340,7 @@ impl Kv {
     }
 }
 
-fn restore(rows: &mut BTreeMap<RowKey, Row>, e: Entry) {
+fn restore(rows: &mut Rows, e: Entry) {
     match e.old {
         Some(v) => {
             rows.insert(e.key, v);
@@ -311,18 +382,32 @@ mod tests {
     }
 
     #[test]
-    fn commitment_depends_on_changes_only() {
+    fn commitment_covers_writes_and_final_values() {
+        // Same writes in the same order: same root.
         let mut a = Kv::new();
         let mut b = Kv::new();
-        a.begin_block();
-        b.begin_block();
-        a.put(k(1), vec![1]);
-        a.put(k(2), vec![2]);
-        b.put(k(2), vec![9]);
-        b.put(k(1), vec![1]);
-        b.put(k(2), vec![2]);
+        for kv in [&mut a, &mut b] {
+            kv.begin_block();
+            kv.put(k(1), vec![1]);
+            kv.put(k(2), vec![2]);
+        }
         assert_eq!(a.seal_block(), b.seal_block());
-        assert_eq!(a.full_hash(), b.full_hash());
+        // Different final values: different roots.
+        let mut c = Kv::new();
+        c.begin_block();
+        c.put(k(1), vec![1]);
+        c.put(k(2), vec![3]);
+        assert_ne!(c.seal_block(), a.root());
+        // A rolled-back write leaves no trace in the commitment.
+        let mut d = Kv::new();
+        d.begin_block();
+        d.put(k(1), vec![1]);
+        d.begin_nested();
+        d.put(k(9), vec![9]);
+        d.rollback_nested();
+        d.put(k(2), vec![2]);
+        assert_eq!(d.seal_block(), a.root());
+        assert_eq!(d.full_hash(), a.full_hash());
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `eosio` native actions for accounts and permissions: `newaccount`, `updateauth`,
-//! `deleteauth`. (Staking, voting and pay arrive with the governance layer.)
+//! `deleteauth`.
 
 use civitas_protocol::{Authority, Name, PermissionLevel};
 
-use super::ApplyContext;
+use crate::contracts::ApplyContext;
 use crate::error::{check, ChainError};
 use crate::names::{ACTIVE, OWNER};
 use crate::records::{self, permission_key, AccountRecord, PermissionRecord};
@@ -57,17 +57,6 @@ pub const DELETEAUTH: Name = Name::constant("deleteauth");
 /// The most permissions one account may have.
 pub const MAX_PERMISSIONS: usize = 16;
 
-/// Applies an `eosio` action; `Ok(false)` for an unknown action.
-pub fn apply(ctx: &mut ApplyContext<'_>) -> Result<bool, ChainError> {
-    match ctx.action.name {
-        NEWACCOUNT => newaccount(ctx)?,
-        UPDATEAUTH => updateauth(ctx)?,
-        DELETEAUTH => deleteauth(ctx)?,
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
 /// Checks an authority's shape and that every account permission it names exists.
 fn validate_authority(ctx: &ApplyContext<'_>, auth: &Authority, what: &str) -> Result<(), ChainError> {
     auth.validate().map_err(|m| ChainError::Assert(format!("invalid {what} authority: {m}")))?;
@@ -94,7 +83,7 @@ pub fn create_account(
     state::put(kv, permission_key(name, ACTIVE), &PermissionRecord { parent: OWNER, auth: active, last_updated: time });
 }
 
-fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
+pub(super) fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let a: NewAccount = ctx.args()?;
     ctx.require_auth(a.creator)?;
     let text = a.name.to_string();
@@ -113,7 +102,7 @@ fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     Ok(())
 }
 
-fn updateauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
+pub(super) fn updateauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let u: UpdateAuth = ctx.args()?;
     ctx.require_auth(u.account)?;
     check(ctx.is_account(u.account), "account does not exist")?;
@@ -143,7 +132,7 @@ fn updateauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     Ok(())
 }
 
-fn deleteauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
+pub(super) fn deleteauth(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let d: DeleteAuth = ctx.args()?;
     ctx.require_auth(d.account)?;
     check(d.permission != OWNER && d.permission != ACTIVE, "cannot delete the owner or active permission")?;
