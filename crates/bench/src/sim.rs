@@ -30,6 +30,9 @@ pub fn run(producers: usize, rounds: u64, tx_per_slot: u32) -> SimFigures {
         tx_per_slot,
         byzantine: vec![],
         accounts: 20,
+        candidates: producers,
+        user_stake: 0,
+        genesis_votes: vec![],
     };
     let mut sim = Sim::new(cfg);
     let round_ms = producers as u64 * 500;

@@ -112,9 +112,18 @@ impl Checker {
                 let expected = counts.get(&p).copied().unwrap_or(0);
                 if st.irreversible != expected {
                     self.fail(format!(
-                        "PAY: node {i} credits {p} for {} irreversible blocks, its chain has {expected}",
+                        "PAY: node {i} counts {} irreversible blocks of {p}, its chain has {expected}",
                         st.irreversible
                     ));
+                }
+                // Pay is credited for exactly those blocks (registered producers have a pay row).
+                if let Some(info) = civitas_chain::contracts::system::tables::prodinfo(core.chain().kv(), p) {
+                    if info.paid_blocks != expected {
+                        self.fail(format!(
+                            "PAY: node {i} paid {p} for {} blocks, its chain has {expected} irreversible",
+                            info.paid_blocks
+                        ));
+                    }
                 }
             }
         }

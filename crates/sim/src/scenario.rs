@@ -75,6 +75,9 @@ pub fn build(seed: u64, spec: RunSpec) -> Sim {
         tx_per_slot: rng.below(3) as u32,
         byzantine,
         accounts: 12,
+        candidates: spec.producers,
+        user_stake: 0,
+        genesis_votes: vec![],
     };
     let mut sim = Sim::new(cfg);
     let n = sim.nodes.len();

@@ -40,6 +40,13 @@ pub struct SimConfig {
     pub byzantine: Vec<(usize, Behavior)>,
     /// Funded user accounts for the workload.
     pub accounts: usize,
+    /// Registered producer candidates, each with a node (at least `producers`; the first
+    /// `producers` form the genesis schedule).
+    pub candidates: usize,
+    /// Genesis stake per user account, in token units (0 = none).
+    pub user_stake: i64,
+    /// Genesis votes: (user index, candidate indices).
+    pub genesis_votes: Vec<(usize, Vec<usize>)>,
 }
 
 impl Default for SimConfig {
@@ -53,6 +60,9 @@ impl Default for SimConfig {
             tx_per_slot: 1,
             byzantine: vec![],
             accounts: 20,
+            candidates: 21,
+            user_stake: 0,
+            genesis_votes: vec![],
         }
     }
 }
@@ -104,7 +114,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
     let sym = "4,CIV".parse().expect("valid symbol");
     let mut accounts = vec![];
     let mut producers = vec![];
-    for i in 0..cfg.producers {
+    for i in 0..cfg.candidates.max(cfg.producers) {
         let name = producer_name(i);
         let key = account_key(name).public_key();
         accounts.push(GenesisAccount {
@@ -120,13 +130,21 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
     for i in 0..cfg.accounts {
         let name = user_name(i);
         let key = account_key(name).public_key();
+        let mut votes: Vec<Name> = cfg
+            .genesis_votes
+            .iter()
+            .filter(|(u, _)| *u == i)
+            .flat_map(|(_, ps)| ps.iter().map(|&p| producer_name(p)))
+            .collect();
+        votes.sort();
+        votes.dedup();
         accounts.push(GenesisAccount {
             name,
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(10_000_000, sym).expect("valid")),
-            stake: None,
-            votes: vec![],
+            stake: (cfg.user_stake > 0).then(|| Asset::new(cfg.user_stake, sym).expect("valid")),
+            votes,
         });
     }
     Genesis {
@@ -183,7 +201,7 @@ impl Sim {
             let name = producer_name(i);
             LocalProducer::new(name, account_key(name))
         };
-        for i in 0..cfg.producers {
+        for i in 0..cfg.candidates.max(cfg.producers) {
             nodes.push(SimNode::new(&genesis, Some(local(i)), behavior_of(i), verifier.clone()));
         }
         for _ in 0..cfg.observers {
@@ -221,7 +239,56 @@ impl Sim {
 
     /// The node indices of the twin copies (in the order of `cfg.byzantine`).
     pub fn twin_nodes(&self) -> Vec<usize> {
-        (self.cfg.producers + self.cfg.observers..self.nodes.len()).collect()
+        (self.cfg.candidates.max(self.cfg.producers) + self.cfg.observers..self.nodes.len()).collect()
+    }
+
+    /// Signs an action of `contract` by user `user` (its `active` permission) and submits it to
+    /// an honest node, which gossips it. Returns false if no node accepted it.
+    pub fn submit_action(&mut self, user: usize, contract: Name, action: Name, data: Vec<u8>) -> bool {
+        let actor = user_name(user);
+        let act = Action {
+            account: contract,
+            name: action,
+            authorization: vec![PermissionLevel::new(actor, civitas_chain::names::ACTIVE)],
+            data: Bytes(data),
+        };
+        self.push_signed(actor, act)
+    }
+
+    fn push_signed(&mut self, actor: Name, action: Action) -> bool {
+        let honest_up: Vec<usize> =
+            (0..self.nodes.len()).filter(|&i| self.nodes[i].is_up() && self.nodes[i].behavior.is_honest()).collect();
+        if honest_up.is_empty() {
+            return false;
+        }
+        let at = honest_up[self.rng.below(honest_up.len() as u64) as usize];
+        let core = self.nodes[at].core.as_ref().expect("up");
+        let (ref_block_num, ref_block_prefix) = tapos_of(&core.lib().id);
+        let chain_id = core.chain().config().chain_id;
+        self.tx_counter += 1;
+        let trx = Transaction {
+            expiration: TimePointSec((self.now().secs() + 60) as u32),
+            ref_block_num,
+            ref_block_prefix,
+            // Varies the id of otherwise identical transactions.
+            max_net_usage_words: VarUint32(self.tx_counter as u32),
+            max_cpu_usage_ms: 0,
+            delay_sec: VarUint32(0),
+            context_free_actions: vec![],
+            actions: vec![action],
+            transaction_extensions: vec![],
+        };
+        let packed = trx.sign(&chain_id, &[&account_key(actor)]);
+        let Ok(vt) = VerifiedTransaction::verify(&chain_id, packed, 1 << 20) else { return false };
+        let vt = Arc::new(vt);
+        self.verified.insert(vt.id, vt.clone());
+        let core = self.nodes[at].core.as_mut().expect("up");
+        if core.push_transaction((*vt).clone()).is_ok() {
+            self.gossip_tx(at, None, vt);
+            true
+        } else {
+            false
+        }
     }
 
     /// Runs until virtual time `until_ms`, stopping early at the first violation.
