@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use civitas_chain::contracts::token::Transfer;
 use civitas_chain::{BlockInfo, Chain, Genesis, GenesisAccount, GenesisProducer};
-use civitas_protocol::transaction::{tapos_of, VerifiedTransaction};
+use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
     Action, Asset, Bytes, Checksum256, Name, Pack, PackedTransaction, PermissionLevel, PrivateKey, TimePoint,
-    TimePointSec, Transaction, VarUint32,
+    TimePointSec, Transaction,
 };
 
 /// Results of one run.
@@ -90,7 +90,6 @@ pub fn signed_transfers(
     expiration: u32,
 ) -> Vec<PackedTransaction> {
     let sym = "4,CIV".parse().expect("valid");
-    let (ref_block_num, ref_block_prefix) = tapos_of(ref_id);
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     (0..count)
         .map(|i| {
@@ -105,22 +104,13 @@ pub fn signed_transfers(
                 quantity: Asset::new(1, sym).expect("valid"),
                 memo: format!("{i}"),
             };
-            let trx = Transaction {
-                expiration: TimePointSec(expiration),
-                ref_block_num,
-                ref_block_prefix,
-                max_net_usage_words: VarUint32(0),
-                max_cpu_usage_ms: 0,
-                delay_sec: VarUint32(0),
-                context_free_actions: vec![],
-                actions: vec![Action {
-                    account: civitas_chain::names::EOSIO_TOKEN,
-                    name: Name::constant("transfer"),
-                    authorization: vec![PermissionLevel::new(account(from), civitas_chain::names::ACTIVE)],
-                    data: Bytes(args.packed()),
-                }],
-                transaction_extensions: vec![],
+            let action = Action {
+                account: civitas_chain::names::EOSIO_TOKEN,
+                name: Name::constant("transfer"),
+                authorization: vec![PermissionLevel::new(account(from), civitas_chain::names::ACTIVE)],
+                data: Bytes(args.packed()),
             };
+            let trx = Transaction::new(TimePointSec(expiration), ref_id, vec![action]);
             trx.sign(chain_id, &[key])
         })
         .collect()

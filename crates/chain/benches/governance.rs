@@ -15,10 +15,10 @@ use std::time::Instant;
 
 use civitas_chain::contracts::system::{DelegateBw, VoteProducer};
 use civitas_chain::{BlockInfo, Chain, Genesis, GenesisAccount, GenesisProducer, GovernanceParams};
-use civitas_protocol::transaction::{tapos_of, VerifiedTransaction};
+use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
     Action, Asset, Bytes, Checksum256, Name, Pack, PermissionLevel, PrivateKey, Symbol, TimePoint, TimePointSec,
-    Transaction, VarUint32,
+    Transaction,
 };
 
 const CANDIDATES: usize = 100;
@@ -81,18 +81,7 @@ impl Bench {
     }
 
     fn sign(&self, action: Action) -> VerifiedTransaction {
-        let (ref_block_num, ref_block_prefix) = tapos_of(&self.ref_id);
-        let trx = Transaction {
-            expiration: TimePointSec((self.time_ms / 1000 + 3000) as u32),
-            ref_block_num,
-            ref_block_prefix,
-            max_net_usage_words: VarUint32(0),
-            max_cpu_usage_ms: 0,
-            delay_sec: VarUint32(0),
-            context_free_actions: vec![],
-            actions: vec![action],
-            transaction_extensions: vec![],
-        };
+        let trx = Transaction::new(TimePointSec((self.time_ms / 1000 + 3000) as u32), &self.ref_id, vec![action]);
         let chain_id = self.chain.config().chain_id;
         VerifiedTransaction::verify(&chain_id, trx.sign(&chain_id, &[&self.key]), 1 << 20).expect("valid")
     }

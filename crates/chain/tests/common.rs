@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use civitas_chain::{BlockInfo, Chain, Genesis, GenesisAccount, GenesisProducer};
-use civitas_protocol::transaction::{tapos_of, VerifiedTransaction};
+use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
     Action, Asset, Checksum256, Name, Pack, PermissionLevel, PrivateKey, TimePoint, TimePointSec, Transaction,
     VarUint32,
@@ -114,20 +114,12 @@ impl Harness {
     }
 
     pub fn trx(&self, actions: Vec<Action>) -> Transaction {
-        let (ref_block_num, ref_block_prefix) = tapos_of(&self.last_id);
         let nonce = self.nonce.get();
         self.nonce.set(nonce + 1);
-        Transaction {
-            expiration: TimePointSec((self.time_ms / 1000 + 60) as u32),
-            ref_block_num,
-            ref_block_prefix,
-            max_net_usage_words: VarUint32(nonce),
-            max_cpu_usage_ms: 0,
-            delay_sec: VarUint32(0),
-            context_free_actions: vec![],
-            actions,
-            transaction_extensions: vec![],
-        }
+        let mut trx = Transaction::new(TimePointSec((self.time_ms / 1000 + 60) as u32), &self.last_id, actions);
+        // Varies the id of otherwise identical transactions.
+        trx.max_net_usage_words = VarUint32(nonce);
+        trx
     }
 
     pub fn sign(&self, trx: &Transaction, keys: &[&PrivateKey]) -> VerifiedTransaction {

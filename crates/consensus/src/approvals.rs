@@ -41,8 +41,13 @@ pub(crate) fn check_approval(
     if v.first_slot > v.last_slot || v.source_slot >= v.first_slot {
         return Err(format!("approval slots {}..={} with source {}", v.first_slot, v.last_slot, v.source_slot));
     }
-    let target = forkdb.get(&a.target).ok_or_else(|| format!("approval target {} is unknown", a.target))?;
-    if target.slot != v.last_slot || !forkdb.is_ancestor(&a.target, &parent.id) {
+    // A bound that depends on the chain only: the target is then held or archived by every
+    // node that holds the parent, whatever its own LIB (see ForkDb::ancestor_slot).
+    if v.last_slot + u64::from(forkdb.window()) < parent.slot {
+        return Err(format!("approval for slot {} is too old", v.last_slot));
+    }
+    let target = forkdb.ancestor_slot(&a.target, &parent.id);
+    if target != Some(v.last_slot) {
         return Err(format!("approval target {} is not on this chain at slot {}", a.target, v.last_slot));
     }
     let (src, top) = last.get(&a.producer).copied().unwrap_or((0, 0));

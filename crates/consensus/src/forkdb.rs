@@ -35,7 +35,34 @@ pub struct BlockEntry {
     pub last_votes: Arc<BTreeMap<Name, (u64, u64)>>,
 }
 
+/// The header state of a block: what the fork database keeps beside the block itself.
+pub(crate) struct HeaderState {
+    pub round: u64,
+    pub schedule: Arc<ProducerSchedule>,
+    pub prev_schedule: Arc<ProducerSchedule>,
+    pub finality: Finality,
+    pub last_votes: Arc<BTreeMap<Name, (u64, u64)>>,
+}
+
 impl BlockEntry {
+    /// An entry for `block` with its header state; the rest is read off the header.
+    pub(crate) fn new(block: Arc<SignedBlock>, state: HeaderState, params: &crate::Params) -> BlockEntry {
+        let h = &block.header;
+        BlockEntry {
+            id: block.id(),
+            num: h.block_num,
+            slot: h.slot,
+            time: params.slot_time(h.slot),
+            producer: h.producer,
+            round: state.round,
+            schedule: state.schedule,
+            prev_schedule: state.prev_schedule,
+            finality: state.finality,
+            last_votes: state.last_votes,
+            block,
+        }
+    }
+
     /// The parent's id.
     pub fn previous(&self) -> Checksum256 {
         self.block.header.previous
@@ -54,7 +81,7 @@ impl BlockEntry {
 
 /// What finality evaluation needs of an irreversible block that left the fork database.
 #[derive(Debug, Clone)]
-struct Archived {
+pub(crate) struct Archived {
     id: Checksum256,
     num: u32,
     slot: u64,
@@ -63,6 +90,34 @@ struct Archived {
     approvals: Vec<Approval>,
     schedule: Arc<ProducerSchedule>,
     prev_schedule: Arc<ProducerSchedule>,
+}
+
+impl Archived {
+    pub(crate) fn pack(&self, out: &mut Vec<u8>) {
+        use civitas_protocol::codec::Pack;
+        self.id.pack(out);
+        self.num.pack(out);
+        self.slot.pack(out);
+        self.producer.pack(out);
+        self.votes.pack(out);
+        self.approvals.pack(out);
+        (*self.schedule).pack(out);
+        (*self.prev_schedule).pack(out);
+    }
+
+    pub(crate) fn unpack(r: &mut civitas_protocol::Reader<'_>) -> Result<Archived, civitas_protocol::CodecError> {
+        use civitas_protocol::codec::Unpack;
+        Ok(Archived {
+            id: Unpack::unpack(r)?,
+            num: Unpack::unpack(r)?,
+            slot: Unpack::unpack(r)?,
+            producer: Unpack::unpack(r)?,
+            votes: Unpack::unpack(r)?,
+            approvals: Unpack::unpack(r)?,
+            schedule: Arc::new(Unpack::unpack(r)?),
+            prev_schedule: Arc::new(Unpack::unpack(r)?),
+        })
+    }
 }
 
 /// The fork database.
@@ -94,6 +149,21 @@ impl ForkDb {
         db.root = Some(root.id);
         db.entries.insert(root.id, Arc::new(root));
         db
+    }
+
+    /// How many slots finality looks back.
+    pub fn window(&self) -> u32 {
+        self.window
+    }
+
+    /// The archive of recent irreversible headers (for checkpoints).
+    pub(crate) fn archive(&self) -> impl ExactSizeIterator<Item = &Archived> {
+        self.archive.iter()
+    }
+
+    /// Restores the archive (from a checkpoint).
+    pub(crate) fn set_archive(&mut self, archive: Vec<Archived>) {
+        self.archive = archive.into();
     }
 
     /// The root (last irreversible block).
@@ -189,6 +259,20 @@ impl ForkDb {
     }
 
     /// True if `ancestor` is `id` or one of its ancestors.
+    /// The slot of `id` if it is `of` or one of its ancestors, held or archived. Archived
+    /// blocks are final, so every one of them is an ancestor of every held block.
+    pub fn ancestor_slot(&self, id: &Checksum256, of: &Checksum256) -> Option<u64> {
+        if let Some(e) = self.entries.get(id) {
+            return self.is_ancestor(id, of).then_some(e.slot);
+        }
+        // Block ids begin with the height (big-endian), and the archive is consecutive.
+        let num = civitas_protocol::block::num_from_id(id);
+        let front = self.archive.front()?;
+        let a = self.archive.get(num.checked_sub(front.num)? as usize)?;
+        (a.id == *id).then_some(a.slot)
+    }
+
+    /// True if `ancestor` is `id` or one of its ancestors (both held).
     pub fn is_ancestor(&self, ancestor: &Checksum256, id: &Checksum256) -> bool {
         let Some(anc) = self.entries.get(ancestor) else {
             return false;

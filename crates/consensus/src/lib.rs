@@ -6,6 +6,7 @@
 //! wires it to the clock, the network and the disk, and the simulator to virtual ones.
 
 mod approvals;
+pub mod checkpoint;
 mod core;
 pub mod error;
 mod exec;

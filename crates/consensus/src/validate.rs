@@ -7,7 +7,7 @@ use civitas_protocol::{Checksum256, SignedBlock};
 
 use crate::approvals::{check_approval, MAX_APPROVALS};
 use crate::error::BlockError;
-use crate::forkdb::{BlockEntry, ForkDb};
+use crate::forkdb::{BlockEntry, ForkDb, HeaderState};
 use crate::params::Params;
 use crate::schedule::key_of;
 use crate::verifier::SigVerifier;
@@ -112,19 +112,7 @@ pub fn header_entry(
     }
     let finality =
         forkdb.evaluate(parent, h.block_num, h.slot, h.producer, &h.votes, &block.approvals, &schedule, &prev_schedule);
-    Ok(BlockEntry {
-        block: block.clone(),
-        id: block.id(),
-        num: h.block_num,
-        slot: h.slot,
-        time: params.slot_time(h.slot),
-        producer: h.producer,
-        round,
-        schedule,
-        prev_schedule,
-        finality,
-        last_votes,
-    })
+    Ok(BlockEntry::new(block.clone(), HeaderState { round, schedule, prev_schedule, finality, last_votes }, params))
 }
 
 /// The most votes one block may carry (a bridge vote and the main vote).

@@ -72,6 +72,23 @@ pub fn tapos_of(block_id: &Checksum256) -> (u16, u32) {
 }
 
 impl Transaction {
+    /// A transaction of `actions` referencing block `tapos_block` (TAPOS) and expiring at
+    /// `expiration`, with no resource limits, no delay and no extensions.
+    pub fn new(expiration: TimePointSec, tapos_block: &Checksum256, actions: Vec<Action>) -> Transaction {
+        let (ref_block_num, ref_block_prefix) = tapos_of(tapos_block);
+        Transaction {
+            expiration,
+            ref_block_num,
+            ref_block_prefix,
+            max_net_usage_words: VarUint32(0),
+            max_cpu_usage_ms: 0,
+            delay_sec: VarUint32(0),
+            context_free_actions: vec![],
+            actions,
+            transaction_extensions: vec![],
+        }
+    }
+
     /// The transaction id: SHA-256 of the packed transaction.
     pub fn id(&self) -> Checksum256 {
         sha256(&self.packed())

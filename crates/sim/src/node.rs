@@ -62,7 +62,13 @@ pub struct Disk {
     pub watermarks: BTreeMap<Name, Watermark>,
     /// The highest LIB ever reported.
     pub lib: u32,
+    /// The latest state checkpoint and the LIB it was taken at.
+    pub checkpoint: Option<(u32, Vec<u8>)>,
 }
+
+/// How many irreversible blocks pass between checkpoints (small, so that crashes in a short
+/// simulation restart from a checkpoint rather than from genesis).
+const CHECKPOINT_EVERY: u32 = 16;
 
 /// One node of the simulation.
 pub struct SimNode {
@@ -92,13 +98,12 @@ impl SimNode {
         SimNode { producer, behavior, core, disk: Disk::default(), withheld: vec![], verifier }
     }
 
+    fn config(producer: &Option<LocalProducer>, verifier: &Arc<dyn SigVerifier>) -> CoreConfig {
+        CoreConfig { producers: producer.iter().cloned().collect(), verifier: verifier.clone(), ..Default::default() }
+    }
+
     fn boot(genesis: &Genesis, producer: &Option<LocalProducer>, verifier: &Arc<dyn SigVerifier>) -> Consensus {
-        let config = CoreConfig {
-            producers: producer.iter().cloned().collect(),
-            verifier: verifier.clone(),
-            ..Default::default()
-        };
-        Consensus::new(genesis, config).expect("simulation genesis is valid")
+        Consensus::new(genesis, Self::config(producer, verifier)).expect("simulation genesis is valid")
     }
 
     /// True while running.
@@ -119,6 +124,13 @@ impl SimNode {
         if let Some(b) = out.irreversible.last() {
             self.disk.lib = self.disk.lib.max(b.block_num());
         }
+        let last = self.disk.checkpoint.as_ref().map_or(0, |c| c.0);
+        if let Some(core) = &self.core {
+            let lib = core.lib().num;
+            if lib >= last + CHECKPOINT_EVERY {
+                self.disk.checkpoint = Some((lib, core.checkpoint()));
+            }
+        }
     }
 
     /// Loses everything in memory.
@@ -127,15 +139,26 @@ impl SimNode {
         self.withheld.clear();
     }
 
-    /// Starts again from disk: watermarks first, then every persisted block in order.
+    /// Starts again from disk: the latest checkpoint (else genesis), watermarks, then every
+    /// persisted block above the checkpoint in order.
     pub fn restart(&mut self, genesis: &Genesis, now: civitas_protocol::TimePoint) -> Output {
-        let mut core = Self::boot(genesis, &self.producer, &self.verifier);
+        let (mut core, from) = match &self.disk.checkpoint {
+            Some((lib, bytes)) => {
+                let core = Consensus::from_checkpoint(genesis, Self::config(&self.producer, &self.verifier), bytes)
+                    .expect("the simulator's own checkpoint loads");
+                (core, *lib)
+            }
+            None => (Self::boot(genesis, &self.producer, &self.verifier), 0),
+        };
         core.set_time(now);
         for (p, w) in &self.disk.watermarks {
             core.set_watermark(*p, *w);
         }
         let mut out = Output::default();
         for b in self.disk.blocks.clone() {
+            if b.block_num() <= from {
+                continue;
+            }
             core.handle(Input::Block { block: b, from: None }, &mut out);
         }
         self.core = Some(core);

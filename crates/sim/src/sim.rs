@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use civitas_chain::{Genesis, GenesisAccount, GenesisProducer};
 use civitas_consensus::{Input, LocalProducer, Output};
-use civitas_protocol::transaction::{tapos_of, VerifiedTransaction};
+use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
     Action, Asset, Bytes, Checksum256, Name, Pack, PermissionLevel, PrivateKey, SignedBlock, TimePoint, TimePointSec,
     Transaction, VarUint32,
@@ -263,21 +263,12 @@ impl Sim {
         }
         let at = honest_up[self.rng.below(honest_up.len() as u64) as usize];
         let core = self.nodes[at].core.as_ref().expect("up");
-        let (ref_block_num, ref_block_prefix) = tapos_of(&core.lib().id);
+        let lib_id = core.lib().id;
         let chain_id = core.chain().config().chain_id;
         self.tx_counter += 1;
-        let trx = Transaction {
-            expiration: TimePointSec((self.now().secs() + 60) as u32),
-            ref_block_num,
-            ref_block_prefix,
-            // Varies the id of otherwise identical transactions.
-            max_net_usage_words: VarUint32(self.tx_counter as u32),
-            max_cpu_usage_ms: 0,
-            delay_sec: VarUint32(0),
-            context_free_actions: vec![],
-            actions: vec![action],
-            transaction_extensions: vec![],
-        };
+        let mut trx = Transaction::new(TimePointSec((self.now().secs() + 60) as u32), &lib_id, vec![action]);
+        // Varies the id of otherwise identical transactions.
+        trx.max_net_usage_words = VarUint32(self.tx_counter as u32);
         let packed = trx.sign(&chain_id, &[&account_key(actor)]);
         let Ok(vt) = VerifiedTransaction::verify(&chain_id, packed, 1 << 20) else { return false };
         let vt = Arc::new(vt);
@@ -493,7 +484,6 @@ impl Sim {
             let chain_id = core.chain().config().chain_id;
             self.tx_counter += 1;
             let (from, to) = (user_name(from), user_name(to));
-            let (ref_block_num, ref_block_prefix) = tapos_of(&lib_id);
             let sym = "4,CIV".parse().expect("valid");
             let args = civitas_chain::contracts::token::Transfer {
                 from,
@@ -501,22 +491,13 @@ impl Sim {
                 quantity: Asset::new(1, sym).expect("valid"),
                 memo: format!("t{}", self.tx_counter),
             };
-            let trx = Transaction {
-                expiration: TimePointSec((self.now().secs() + 60) as u32),
-                ref_block_num,
-                ref_block_prefix,
-                max_net_usage_words: VarUint32(0),
-                max_cpu_usage_ms: 0,
-                delay_sec: VarUint32(0),
-                context_free_actions: vec![],
-                actions: vec![Action {
-                    account: civitas_chain::names::EOSIO_TOKEN,
-                    name: Name::constant("transfer"),
-                    authorization: vec![PermissionLevel::new(from, civitas_chain::names::ACTIVE)],
-                    data: Bytes(args.packed()),
-                }],
-                transaction_extensions: vec![],
+            let action = Action {
+                account: civitas_chain::names::EOSIO_TOKEN,
+                name: Name::constant("transfer"),
+                authorization: vec![PermissionLevel::new(from, civitas_chain::names::ACTIVE)],
+                data: Bytes(args.packed()),
             };
+            let trx = Transaction::new(TimePointSec((self.now().secs() + 60) as u32), &lib_id, vec![action]);
             let packed = trx.sign(&chain_id, &[&account_key(from)]);
             let Ok(vt) = VerifiedTransaction::verify(&chain_id, packed, 1 << 20) else {
                 continue;

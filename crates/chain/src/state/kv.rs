@@ -333,6 +333,33 @@ impl Kv {
         self.rows.iter().map(|(k, v)| (k, v.as_slice()))
     }
 
+    /// The state as it was before the oldest block that can still be undone (at the LIB, when
+    /// the caller commits blocks as they become irreversible): every row in key order and the
+    /// commitment. Costs one pass over the state; the live state is untouched.
+    pub fn export_base(&self) -> (Vec<(RowKey, Vec<u8>)>, Checksum256) {
+        let mut changed: std::collections::BTreeMap<RowKey, Option<&Row>> = std::collections::BTreeMap::new();
+        // Newest to oldest, so the oldest journal entry's value wins for each key.
+        for seg in self.segments.iter().rev() {
+            for e in seg.entries.iter().rev() {
+                changed.insert(e.key, e.old.as_ref());
+            }
+        }
+        let mut rows: Vec<(RowKey, Vec<u8>)> = Vec::with_capacity(self.rows.len());
+        for (k, v) in self.rows.iter() {
+            if !changed.contains_key(k) {
+                rows.push((*k, v.clone()));
+            }
+        }
+        for (k, old) in changed {
+            if let Some(v) = old {
+                rows.push((k, v.clone()));
+            }
+        }
+        rows.sort_unstable_by_key(|a| a.0);
+        let root = self.segments.front().map_or(self.root, |s| s.root_before);
+        (rows, root)
+    }
+
     /// Loads a row without journaling (snapshot restore into an empty store).
     pub fn load(&mut self, key: RowKey, value: Row) {
         assert!(self.segments.is_empty(), "load into a store with open blocks");
@@ -408,6 +435,26 @@ mod tests {
         d.put(k(2), vec![2]);
         assert_eq!(d.seal_block(), a.root());
         assert_eq!(d.full_hash(), a.full_hash());
+    }
+
+    #[test]
+    fn export_base_reverts_open_blocks() {
+        let mut kv = Kv::new();
+        kv.begin_block();
+        kv.put(k(1), vec![1]);
+        kv.put(k(2), vec![2]);
+        kv.seal_block();
+        kv.commit_oldest_block();
+        let (base_rows, base_root) = (kv.iter().map(|(k, v)| (*k, v.to_vec())).collect::<Vec<_>>(), kv.root());
+        kv.begin_block();
+        kv.put(k(1), vec![9]);
+        kv.remove(&k(2));
+        kv.put(k(3), vec![3]);
+        kv.seal_block();
+        kv.begin_block();
+        kv.put(k(1), vec![8]);
+        kv.seal_block();
+        assert_eq!(kv.export_base(), (base_rows, base_root));
     }
 
     #[test]

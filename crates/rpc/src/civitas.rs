@@ -1,0 +1,345 @@
+//! The Civitas views under `/v1/civitas/` (documented in `docs/api.md`): the round schedule,
+//! finality, producers, the latest blocks and transaction lookup. They are GET endpoints with
+//! JSON answers, built for the dashboard and for operators; none of them is Antelope API.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civitas_chain::contracts::system::tables::{self, GlobalState, ProducerInfo, ProducerPayInfo};
+use civitas_chain::hooks::ProducerStats;
+use civitas_chain::state;
+use civitas_consensus::schedule::quorum;
+use civitas_protocol::{Checksum256, Name, TimePoint};
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::json::{response, Params};
+use crate::server::{Reply, Shared};
+use crate::txsearch::{self, Location};
+
+/// Default and largest `limit` of `/v1/civitas/blocks`.
+const DEFAULT_BLOCKS: usize = 20;
+const MAX_BLOCKS: usize = 500;
+
+fn ok(v: Value) -> Response {
+    response(StatusCode::OK, &v)
+}
+
+/// Seconds from `a` to `b` (negative when `b` is earlier).
+fn seconds_between(a: TimePoint, b: TimePoint) -> f64 {
+    (b.0 - a.0) as f64 / 1e6
+}
+
+/// `GET /v1/civitas/schedule`: the current slot and round, the active schedule in turn order
+/// with each producer's key, and when the next round (with its election and shuffle) starts.
+pub(crate) async fn schedule(State(s): State<Arc<Shared>>) -> Response {
+    let (now, head, elections_active) = s.read(|c| (c.now(), c.head().clone(), c.chain().elections_active()));
+    let p = &s.params;
+    let slot = p.slot_at(now).unwrap_or(0).max(head.slot);
+    let round = p.round_of(slot);
+    let producers = &head.schedule.producers;
+    let current = p.producer_index(slot, producers.len());
+    let next_round_start = p.round_start(round + 1);
+    let now_or_head = if now > head.time { now } else { head.time };
+    ok(json!({
+        "now": now_or_head,
+        "slot": slot,
+        "slot_time": p.slot_time(slot),
+        "round": round,
+        "round_start_slot": p.round_start(round),
+        "round_start_time": p.slot_time(p.round_start(round)),
+        "next_round_start_slot": next_round_start,
+        "next_round_start_time": p.slot_time(next_round_start),
+        "seconds_to_next_round": seconds_between(now_or_head, p.slot_time(next_round_start)).max(0.0),
+        "block_interval_ms": p.interval_ms,
+        "blocks_per_turn": p.per_turn,
+        "round_length_slots": p.round_len(),
+        "schedule_version": head.schedule.version,
+        "schedule_round": head.round,
+        // The schedule below is the head's; when the clock has entered a round whose first
+        // block is not produced yet, that round's election result is not known yet.
+        "election_pending": round > head.round,
+        "elections_active": elections_active,
+        "current_producer": producers.get(current).map(|k| k.producer_name),
+        "current_index": current,
+        "head_block_num": head.num,
+        "head_block_producer": head.producer,
+        "producers": producers.iter().enumerate().map(|(i, k)| json!({
+            "position": i,
+            "producer_name": k.producer_name,
+            "block_signing_key": k.block_signing_key,
+            "is_current": i == current,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// `GET /v1/civitas/finality`: head and LIB with the lag between them, and for each producer
+/// its latest vote on the head's chain and the block that vote reaches.
+pub(crate) async fn finality(State(s): State<Arc<Shared>>) -> Response {
+    let (head, lib, chain) = s.read(|c| {
+        // The head's chain down to the LIB, ascending: (slot, num, time, id).
+        let mut chain = Vec::new();
+        let mut cur = Some(c.head().clone());
+        while let Some(e) = cur {
+            chain.push((e.slot, e.num, e.time, e.id));
+            cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
+        }
+        chain.reverse();
+        (c.head().clone(), c.lib().clone(), chain)
+    });
+    let block_at = |top: u64| -> Value {
+        let i = chain.partition_point(|b| b.0 <= top);
+        match i.checked_sub(1).map(|i| chain[i]) {
+            Some((slot, num, time, id)) => json!({"block_num": num, "block_id": id, "block_time": time, "slot": slot}),
+            None => Value::Null,
+        }
+    };
+    let mut names: Vec<Name> = head.schedule.producers.iter().map(|k| k.producer_name).collect();
+    names.extend(head.last_votes.keys().filter(|n| !head.schedule.producers.iter().any(|k| k.producer_name == **n)));
+    let producers: Vec<Value> = names
+        .iter()
+        .map(|n| {
+            let vote = head.last_votes.get(n);
+            json!({
+                "producer": n,
+                "in_schedule": head.schedule.producers.iter().any(|k| k.producer_name == *n),
+                "last_vote_source_slot": vote.map(|v| v.0),
+                "last_vote_top_slot": vote.map(|v| v.1),
+                "voted_block": vote.map_or(Value::Null, |v| block_at(v.1)),
+            })
+        })
+        .collect();
+    let entry = |e: &civitas_consensus::BlockEntry| json!({"num": e.num, "id": e.id, "time": e.time, "slot": e.slot});
+    ok(json!({
+        "head": entry(&head),
+        "lib": entry(&lib),
+        "lag_blocks": head.num - lib.num.min(head.num),
+        "lag_seconds": seconds_between(lib.time, head.time),
+        "quorum": quorum(head.schedule.producers.len()),
+        "active_producers": head.schedule.producers.len(),
+        "justified": head.finality.justified.iter().map(|(slot, num)| json!({"slot": slot, "block_num": num})).collect::<Vec<_>>(),
+        "producers": producers,
+    }))
+}
+
+/// One candidate's rows, read under the lock.
+struct Candidate {
+    info: Option<ProducerInfo>,
+    owner: Name,
+    pay: Option<ProducerPayInfo>,
+    stats: ProducerStats,
+}
+
+/// `GET /v1/civitas/producers`: the ranked candidates with votes, vote shares, schedule
+/// membership, blocks produced and missed, pay kept and returned, and diversity metadata. Without
+/// registered producers, the active schedule is listed with its production statistics.
+pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
+    let (mut cands, global, schedule) = s.read(|c| {
+        let chain = c.chain();
+        let kv = chain.kv();
+        let mut owners: Vec<(Name, Option<ProducerInfo>)> =
+            tables::all_producers(kv).map(|p| (p.owner, Some(p))).collect();
+        if owners.is_empty() {
+            owners = c.head().schedule.producers.iter().map(|k| (k.producer_name, None)).collect();
+        }
+        let cands: Vec<Candidate> = owners
+            .into_iter()
+            .map(|(owner, info)| Candidate {
+                pay: tables::prodinfo(kv, owner),
+                stats: chain.producer_stats(owner),
+                owner,
+                info,
+            })
+            .collect();
+        (cands, state::get::<GlobalState>(kv, &tables::global_key()), c.head().schedule.clone())
+    });
+    let votes = |c: &Candidate| c.info.as_ref().map_or(0, ProducerInfo::votes);
+    cands.sort_by(|a, b| votes(b).cmp(&votes(a)).then(a.owner.cmp(&b.owner)));
+    let total_weight = global.as_ref().map_or(0, |g| g.total_producer_vote_weight);
+    let total_staked = global.as_ref().map_or(0, |g| g.total_staked);
+    let share = |v: i64, of: i64| if of > 0 { v as f64 / of as f64 } else { 0.0 };
+    let rows: Vec<Value> = cands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let position = schedule.producers.iter().position(|k| k.producer_name == c.owner);
+            let v = votes(c);
+            let pay = c.pay.as_ref();
+            let st = &c.stats;
+            json!({
+                "rank": i + 1,
+                "owner": c.owner,
+                "total_votes": v,
+                "vote_share": share(v, total_weight),
+                "staked_share": share(v, total_staked),
+                "is_active": c.info.as_ref().is_none_or(|p| p.is_active),
+                "in_schedule": position.is_some(),
+                "schedule_position": position,
+                "producer_key": c.info.as_ref().map(|p| p.producer_key.to_string()).or_else(|| {
+                    schedule.producers.iter().find(|k| k.producer_name == c.owner).map(|k| k.block_signing_key.to_string())
+                }),
+                "url": c.info.as_ref().map(|p| p.url.clone()).unwrap_or_default(),
+                "location": c.info.as_ref().map_or(0, |p| p.location),
+                "unpaid_blocks": c.info.as_ref().map_or(0, |p| p.unpaid_blocks),
+                "last_claim_time": c.info.as_ref().map_or(TimePoint(0), |p| p.last_claim_time),
+                "produced": st.produced,
+                "missed": st.missed,
+                "missed_in_row": st.missed_in_row,
+                "last_produced": st.last_produced,
+                "irreversible": st.irreversible,
+                "keep_rate": pay.map(|p| f64::from(p.keep_rate) / 100.0),
+                "unclaimed": pay.map(|p| p.unclaimed.to_string()),
+                "kept_total": pay.map(|p| p.kept_total.to_string()),
+                "returned_total": pay.map(|p| p.returned_total.to_string()),
+                "claimed_total": pay.map(|p| p.claimed_total.to_string()),
+                "paid_blocks": pay.map_or(0, |p| p.paid_blocks),
+                "country": pay.map(|p| p.country.clone()).unwrap_or_default(),
+                "jurisdiction": pay.map(|p| p.jurisdiction.clone()).unwrap_or_default(),
+                "network": pay.map(|p| p.network.clone()).unwrap_or_default(),
+                "hardware": pay.map(|p| p.hardware.clone()).unwrap_or_default(),
+                "software": pay.map(|p| p.software.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    ok(json!({
+        "elections_active": global.as_ref().is_some_and(|g| g.activated),
+        "total_producer_vote_weight": total_weight,
+        "total_staked": total_staked,
+        "total_voted_stake": global.as_ref().map_or(0, |g| g.total_voted_stake),
+        "schedule_version": schedule.version,
+        "active_producers": schedule.producers.len(),
+        "rows": rows,
+    }))
+}
+
+/// Reads `limit` from a query string (`limit=N`).
+fn query_limit(q: Option<&str>) -> ApiResult<usize> {
+    let Some(q) = q else { return Ok(DEFAULT_BLOCKS) };
+    for pair in q.split('&') {
+        if let Some(v) = pair.strip_prefix("limit=") {
+            let n: usize =
+                v.parse().map_err(|_| ApiError::invalid(format!("limit: expected a number, found {v:?}")))?;
+            return Ok(n.clamp(1, MAX_BLOCKS));
+        }
+    }
+    Ok(DEFAULT_BLOCKS)
+}
+
+/// `GET /v1/civitas/blocks?limit=N`: the latest blocks on the head's chain, newest first.
+pub(crate) async fn blocks(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
+    let limit = match query_limit(q.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return e.in_method("civitas/blocks").into_response(),
+    };
+    let (mut list, lib) = s.read(|c| {
+        let mut out = Vec::new();
+        let mut cur = Some(c.head().clone());
+        while let Some(e) = cur {
+            if out.len() == limit {
+                break;
+            }
+            out.push(e.block.clone());
+            cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
+        }
+        (out, c.lib().num)
+    });
+    // Older blocks come from the node's block store, outside the lock.
+    while list.len() < limit {
+        let Some(next) = list.last().map(|b| b.block_num().saturating_sub(1)).filter(|n| *n >= 1) else { break };
+        match s.state.blocks.by_num(next) {
+            Some(b) => list.push(b),
+            None => break,
+        }
+    }
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|b| {
+            json!({
+                "num": b.block_num(),
+                "id": b.id(),
+                "time": s.params.slot_time(b.header.slot),
+                "slot": b.header.slot,
+                "producer": b.header.producer,
+                "transactions": b.transactions.len(),
+                "approvals": b.approvals.len(),
+                "irreversible": b.block_num() <= lib,
+            })
+        })
+        .collect();
+    ok(json!({"last_irreversible_block_num": lib, "blocks": rows}))
+}
+
+fn parse_id(text: &str) -> ApiResult<Checksum256> {
+    text.trim().parse().map_err(|e| ApiError::invalid(format!("transaction id: {e}")))
+}
+
+/// `GET /v1/civitas/transaction/{id}`: a transaction among the pending pool and the recent
+/// blocks (see [`txsearch`]), decoded.
+pub(crate) async fn transaction(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let result = async {
+        let id = parse_id(&id)?;
+        match txsearch::locate(&s, id).await? {
+            Location::Unknown { searched_from } => Err(ApiError::tx_not_found(format!(
+                "transaction {id} is neither pending nor in blocks {searched_from} to head"
+            ))),
+            found => Ok(txsearch::describe(&s, id, &found)),
+        }
+    }
+    .await;
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => e.in_method("civitas/transaction").into_response(),
+    }
+}
+
+/// `get_transaction_status` `{id}` (nodeos's shape): `IRREVERSIBLE`, `IN_BLOCK`,
+/// `LOCALLY_APPLIED` (pending) or `UNKNOWN`, with the head and LIB.
+pub(crate) async fn get_transaction_status(s: Arc<Shared>, body: Value) -> ApiResult<Reply> {
+    let p = Params::new(body)?;
+    let text = p.string("id")?.ok_or_else(|| ApiError::invalid("missing field \"id\""))?;
+    let id = parse_id(&text)?;
+    let found = txsearch::locate(&s, id).await?;
+    let (head, lib) = s.read(|c| (c.head().clone(), c.lib().clone()));
+    let mut v = json!({
+        "state": "UNKNOWN",
+        "head_number": head.num,
+        "head_id": head.id,
+        "head_timestamp": head.time,
+        "irreversible_number": lib.num,
+        "irreversible_id": lib.id,
+        "irreversible_timestamp": lib.time,
+    });
+    match &found {
+        Location::Pending(vt) => {
+            v["state"] = json!("LOCALLY_APPLIED");
+            v["expiration"] = json!(vt.trx.expiration);
+        }
+        Location::InBlock { block, trx, irreversible, .. } => {
+            v["state"] = json!(if *irreversible { "IRREVERSIBLE" } else { "IN_BLOCK" });
+            v["block_number"] = json!(block.block_num());
+            v["block_id"] = json!(block.id());
+            v["block_timestamp"] = json!(s.params.slot_time(block.header.slot));
+            v["expiration"] = json!(trx.expiration);
+        }
+        Location::Unknown { searched_from } => {
+            v["earliest_tracked_block_number"] = json!(searched_from);
+        }
+    }
+    Reply::ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_from_query_strings() {
+        assert_eq!(query_limit(None).unwrap(), DEFAULT_BLOCKS);
+        assert_eq!(query_limit(Some("limit=5")).unwrap(), 5);
+        assert_eq!(query_limit(Some("x=1&limit=100000")).unwrap(), MAX_BLOCKS);
+        assert_eq!(query_limit(Some("limit=0")).unwrap(), 1);
+        assert!(query_limit(Some("limit=abc")).is_err());
+    }
+}
