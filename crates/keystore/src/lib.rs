@@ -1,0 +1,1 @@
+//! Password-encrypted key files (work in progress).

@@ -1,0 +1,1 @@
+//! The node (work in progress).
