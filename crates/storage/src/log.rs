@@ -367,6 +367,13 @@ impl BlockLog {
         self.final_range().into_iter().flatten().filter_map(|n| self.index.final_id(n)).collect()
     }
 
+    /// Offset of the record of the block with this id. Every descendant of a block was
+    /// accepted after it, so replaying from the offset of the LIB block's record rebuilds every
+    /// reversible block above it.
+    pub fn offset_of(&self, id: &Checksum256) -> Option<u64> {
+        self.index.get(id).map(|loc| loc.offset)
+    }
+
     /// True when the block is in the log.
     pub fn contains(&self, id: &Checksum256) -> bool {
         self.index.get(id).is_some()

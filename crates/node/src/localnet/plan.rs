@@ -1,0 +1,265 @@
+//! The files of a new local network: genesis, accounts with keys, and one data directory per
+//! producer.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use civitas_chain::{Genesis, GenesisAccount, GenesisProducer};
+use civitas_keystore::{generate_key, KdfParams, Keystore};
+use civitas_protocol::{Asset, Name, PrivateKey, TimePoint};
+use serde::{Deserialize, Serialize};
+
+use super::PLAN_FILE;
+use crate::config::NodeConfig;
+use crate::init::write_genesis;
+
+/// The network as `localnet.json` records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LocalnetPlan {
+    /// Slot length.
+    pub block_interval_ms: u32,
+    /// First HTTP port.
+    pub base_port: u16,
+    /// The chain id.
+    pub chain_id: String,
+    /// The nodes, one per producer.
+    pub nodes: Vec<NodePlan>,
+}
+
+/// One node of the network.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodePlan {
+    /// Its producer (and node) name.
+    pub name: String,
+    /// Its data directory.
+    pub dir: PathBuf,
+    /// HTTP API port on 127.0.0.1.
+    pub http_port: u16,
+    /// P2P port on 127.0.0.1.
+    pub p2p_port: u16,
+}
+
+impl NodePlan {
+    /// Its API URL.
+    pub fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+}
+
+impl LocalnetPlan {
+    /// Reads `DIR/localnet.json`, if the directory holds a network.
+    pub fn load(dir: &Path) -> anyhow::Result<Option<LocalnetPlan>> {
+        let path = dir.join(PLAN_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+}
+
+/// Producer names: the NATO alphabet, then `prod` + digits 1–5.
+pub fn producer_name(i: usize) -> Name {
+    const NATO: [&str; 26] = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo", "lima",
+        "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
+        "xray", "yankee", "zulu",
+    ];
+    if i < NATO.len() {
+        return NATO[i].parse().expect("valid name");
+    }
+    let mut n = i - NATO.len();
+    let mut s = String::from("prod");
+    loop {
+        s.push(char::from(b'1' + (n % 5) as u8));
+        n /= 5;
+        if n == 0 {
+            break;
+        }
+    }
+    s.parse().expect("valid name")
+}
+
+/// One account of `accounts.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountKey {
+    /// Account name.
+    pub name: String,
+    /// `producer` or `user`.
+    pub role: String,
+    /// Its owner and active key (PUB_K1_…).
+    pub public_key: String,
+    /// The private key (PVT_K1_…): test networks only.
+    pub private_key: String,
+}
+
+const USERS: [&str; 3] = ["alice", "bob", "carol"];
+
+fn asset(units: i64) -> Asset {
+    Asset::new(units, "4,CIV".parse().expect("symbol")).expect("in range")
+}
+
+/// Writes a new network's files into `dir`.
+pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16) -> anyhow::Result<LocalnetPlan> {
+    if producers == 0 || producers > 100 {
+        bail!("--producers must be 1 to 100 (got {producers})");
+    }
+    if block_interval_ms < 100 {
+        bail!("--block-interval-ms must be at least 100 (got {block_interval_ms})");
+    }
+    if u32::from(base_port) + 100 + producers > 65_535 {
+        bail!("--base-port {base_port} leaves no room for {producers} nodes");
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let n = producers as usize;
+    let prod_keys: Vec<(Name, PrivateKey)> = (0..n).map(|i| (producer_name(i), generate_key())).collect();
+    let user_keys: Vec<(Name, PrivateKey)> = USERS.iter().map(|u| (u.parse().expect("name"), generate_key())).collect();
+    let unit = 10_000; // 4 decimals
+    let mut accounts = vec![];
+    let mut prod_names: Vec<Name> = prod_keys.iter().map(|p| p.0).collect();
+    prod_names.sort();
+    for (i, (name, key)) in prod_keys.iter().enumerate() {
+        // Different self-stakes give the producers a clear initial ranking.
+        accounts.push(GenesisAccount {
+            name: *name,
+            owner_key: key.public_key(),
+            active_key: None,
+            balance: Some(asset(100_000 * unit)),
+            stake: Some(asset((100_000 + 1_000 * (n - i) as i64) * unit)),
+            votes: vec![*name],
+        });
+    }
+    // The users' votes: each backs a third of the producers (at most 30, ascending).
+    for (u, (name, key)) in user_keys.iter().enumerate() {
+        let votes: Vec<Name> =
+            prod_names.iter().enumerate().filter(|(i, _)| i % 3 == u).map(|(_, p)| *p).take(30).collect();
+        accounts.push(GenesisAccount {
+            name: *name,
+            owner_key: key.public_key(),
+            active_key: None,
+            balance: Some(asset(1_000_000 * unit)),
+            stake: Some(asset(100_000 * unit)),
+            votes,
+        });
+    }
+    let now = crate::clock::now().millis();
+    let genesis = Genesis {
+        chain_name: "civitas-localnet".into(),
+        initial_timestamp: TimePoint::from_millis(now - now.rem_euclid(1000)),
+        core_symbol: "4,CIV".parse().expect("symbol"),
+        max_supply: asset(10_000_000_000 * unit),
+        block_interval_ms,
+        blocks_per_turn: 1,
+        active_producers: producers,
+        max_transaction_lifetime_sec: 3600,
+        accounts,
+        producers: prod_keys
+            .iter()
+            .enumerate()
+            .map(|(i, (name, key))| GenesisProducer {
+                name: *name,
+                signing_key: key.public_key(),
+                url: format!("http://127.0.0.1:{}", u32::from(base_port) + i as u32),
+                location: 0,
+            })
+            .collect(),
+        governance: Default::default(),
+    };
+    genesis.validate().context("the generated genesis is invalid")?;
+    write_genesis(&dir.join("genesis.json"), &genesis)?;
+
+    let keys: Vec<AccountKey> = prod_keys
+        .iter()
+        .map(|k| (k, "producer"))
+        .chain(user_keys.iter().map(|k| (k, "user")))
+        .map(|((name, key), role)| AccountKey {
+            name: name.to_string(),
+            role: role.into(),
+            public_key: key.public_key().to_string(),
+            private_key: key.to_string(),
+        })
+        .collect();
+    let accounts_path = dir.join("accounts.json");
+    std::fs::write(&accounts_path, serde_json::to_string_pretty(&keys)? + "\n")
+        .with_context(|| format!("writing {}", accounts_path.display()))?;
+
+    let mut nodes = vec![];
+    for (i, (name, key)) in prod_keys.iter().enumerate() {
+        let node_dir = dir.join("nodes").join(name.to_string());
+        std::fs::create_dir_all(&node_dir)?;
+        let http_port = base_port + i as u16;
+        let p2p_port = base_port + 100 + i as u16;
+        // A throwaway password next to a throwaway key: this is a test network, whose keys are
+        // all in accounts.json anyway.
+        let pw_path = node_dir.join("password");
+        std::fs::write(&pw_path, "localnet\n")?;
+        let mut ks =
+            Keystore::create(&node_dir.join(crate::datadir::KEYSTORE_FILE), "localnet", KdfParams::INSECURE_FAST)?;
+        ks.import(key.clone(), Some("producer"))?;
+        write_genesis(&node_dir.join(crate::datadir::GENESIS_FILE), &genesis)?;
+        let peers =
+            peer_indexes(i, n).into_iter().map(|j| format!("127.0.0.1:{}", base_port + 100 + j as u16)).collect();
+        let config = NodeConfig {
+            name: name.to_string(),
+            producers: vec![*name],
+            p2p_listen: Some(([127, 0, 0, 1], p2p_port).into()),
+            p2p_advertise: None,
+            peers,
+            http_listen: Some(([127, 0, 0, 1], http_port).into()),
+            cors_origins: vec!["*".into()],
+            password_file: Some(pw_path),
+            ip_bans: false,
+            ..NodeConfig::default()
+        };
+        config.save(&node_dir)?;
+        nodes.push(NodePlan { name: name.to_string(), dir: node_dir, http_port, p2p_port });
+    }
+    let plan = LocalnetPlan { block_interval_ms, base_port, chain_id: genesis.chain_id().to_string(), nodes };
+    std::fs::write(dir.join(PLAN_FILE), serde_json::to_string_pretty(&plan)? + "\n")?;
+    Ok(plan)
+}
+
+/// Whom node `i` dials: its successors at distances 1, 3 and 7 on the ring, so every node has
+/// about six links and any two are at most a few hops apart.
+fn peer_indexes(i: usize, n: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = [1, 3, 7].iter().filter(|d| **d < n).map(|d| (i + d) % n).filter(|j| *j != i).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_distinct_and_valid() {
+        let names: std::collections::BTreeSet<Name> = (0..100).map(producer_name).collect();
+        assert_eq!(names.len(), 100);
+        assert_eq!(producer_name(0).to_string(), "alpha");
+        assert_eq!(producer_name(20).to_string(), "uniform");
+    }
+
+    #[test]
+    fn ring_links_are_connected() {
+        for n in [1usize, 2, 4, 21, 50] {
+            // Undirected reachability from node 0.
+            let mut seen = vec![false; n];
+            let mut stack = vec![0];
+            while let Some(x) = stack.pop() {
+                if std::mem::replace(&mut seen[x], true) {
+                    continue;
+                }
+                for y in 0..n {
+                    if peer_indexes(x, n).contains(&y) || peer_indexes(y, n).contains(&x) {
+                        stack.push(y);
+                    }
+                }
+            }
+            assert!(seen.iter().all(|s| *s), "n = {n}");
+        }
+    }
+}

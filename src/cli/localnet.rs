@@ -1,0 +1,73 @@
+//! `civitas localnet …`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use civitas_node::localnet::{self, UpOptions};
+use clap::Subcommand;
+
+/// `civitas localnet …`.
+#[derive(Debug, Subcommand)]
+pub enum LocalnetCommand {
+    /// Start a producer network on this machine (or restart the one in DIR) and wait until
+    /// blocks are irreversible.
+    Up {
+        /// Number of producers, one node process each.
+        #[arg(long, default_value_t = 21)]
+        producers: u32,
+        /// Slot length in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        block_interval_ms: u32,
+        /// The network's directory.
+        #[arg(long, default_value = "localnet")]
+        dir: PathBuf,
+        /// HTTP port of the first node; node i uses base+i for HTTP and base+100+i for P2P.
+        #[arg(long, default_value_t = 8888)]
+        base_port: u16,
+        /// Seconds to wait for irreversible blocks.
+        #[arg(long, default_value_t = 120)]
+        wait_secs: u64,
+    },
+    /// Show every node: pid, API URL, head, LIB, peers, missed slots.
+    Status {
+        /// The network's directory.
+        #[arg(long, default_value = "localnet")]
+        dir: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop every node of the network.
+    Down {
+        /// The network's directory.
+        #[arg(long, default_value = "localnet")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs `civitas localnet …`.
+pub fn run(cmd: LocalnetCommand) -> anyhow::Result<()> {
+    match cmd {
+        LocalnetCommand::Up { producers, block_interval_ms, dir, base_port, wait_secs } => localnet::up(&UpOptions {
+            dir,
+            producers,
+            block_interval_ms,
+            base_port,
+            wait: Duration::from_secs(wait_secs),
+        }),
+        LocalnetCommand::Status { dir, json } => {
+            let rows = localnet::status(&dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                localnet::print_status(&rows);
+            }
+            Ok(())
+        }
+        LocalnetCommand::Down { dir } => {
+            let n = localnet::down(&dir)?;
+            println!("stopped {n} node(s)");
+            Ok(())
+        }
+    }
+}
