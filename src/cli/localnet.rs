@@ -27,6 +27,9 @@ pub enum LocalnetCommand {
         /// Seconds to wait for irreversible blocks.
         #[arg(long, default_value_t = 120)]
         wait_secs: u64,
+        /// Start the nodes and return without waiting.
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Show every node: pid, API URL, head, LIB, peers, missed slots.
     Status {
@@ -48,13 +51,15 @@ pub enum LocalnetCommand {
 /// Runs `civitas localnet …`.
 pub fn run(cmd: LocalnetCommand) -> anyhow::Result<()> {
     match cmd {
-        LocalnetCommand::Up { producers, block_interval_ms, dir, base_port, wait_secs } => localnet::up(&UpOptions {
-            dir,
-            producers,
-            block_interval_ms,
-            base_port,
-            wait: Duration::from_secs(wait_secs),
-        }),
+        LocalnetCommand::Up { producers, block_interval_ms, dir, base_port, wait_secs, no_wait } => {
+            localnet::up(&UpOptions {
+                dir,
+                producers,
+                block_interval_ms,
+                base_port,
+                wait: (!no_wait).then(|| Duration::from_secs(wait_secs)),
+            })
+        }
         LocalnetCommand::Status { dir, json } => {
             let rows = localnet::status(&dir)?;
             if json {

@@ -15,6 +15,10 @@ use civitas_protocol::{Checksum256, Name, SignedBlock, TimePoint};
 use civitas_storage::{BlockLog, Checkpoints, OpenOptions, Record, WatermarkFile};
 use tracing::{info, warn};
 
+/// Longest time between checkpoints while the LIB advances: a restart then replays at most
+/// this much of the log, however slowly blocks become irreversible.
+pub const CHECKPOINT_PERIOD: Duration = Duration::from_secs(30);
+
 /// The block log, shared with the API (reads only) and the sync server.
 pub type SharedLog = Arc<RwLock<BlockLog>>;
 
@@ -28,6 +32,8 @@ pub struct Store {
     pub watermark: WatermarkFile,
     /// LIB of the last checkpoint written or loaded.
     pub last_checkpoint: u32,
+    /// When the last checkpoint was started (or the store opened).
+    last_checkpoint_at: Instant,
     /// A checkpoint being written on a background thread.
     pending: Option<std::thread::JoinHandle<civitas_storage::Result<PathBuf>>>,
 }
@@ -167,7 +173,14 @@ impl Store {
             "state restored"
         );
         let last_checkpoint = checkpoint_lib.unwrap_or(0);
-        let store = Store { log: Arc::new(RwLock::new(log)), checkpoints, watermark, last_checkpoint, pending: None };
+        let store = Store {
+            log: Arc::new(RwLock::new(log)),
+            checkpoints,
+            watermark,
+            last_checkpoint,
+            last_checkpoint_at: Instant::now(),
+            pending: None,
+        };
         Ok((store, core, report))
     }
 
@@ -202,11 +215,16 @@ impl Store {
     }
 
     /// Starts writing a checkpoint of the core's LIB state on a background thread when
-    /// `interval` irreversible blocks passed since the last one (or `force`). Returns an error
-    /// if the previous write failed.
+    /// `interval` irreversible blocks or [`CHECKPOINT_PERIOD`] passed since the last one, or
+    /// when `force`d. Returns an error if the previous write failed.
     pub fn maybe_checkpoint(&mut self, core: &Consensus, interval: u32, force: bool) -> anyhow::Result<()> {
         let lib = core.lib();
-        if lib.num <= self.last_checkpoint || (!force && lib.num < self.last_checkpoint + interval) {
+        // The first irreversible block gets a checkpoint at once, so no restart ever replays
+        // from genesis.
+        let due = (self.last_checkpoint <= 1 && lib.num > 1)
+            || lib.num >= self.last_checkpoint + interval
+            || self.last_checkpoint_at.elapsed() >= CHECKPOINT_PERIOD;
+        if lib.num <= self.last_checkpoint || !(force || due) {
             return Ok(());
         }
         if let Some(h) = &self.pending {
@@ -227,6 +245,7 @@ impl Store {
         let num = lib.num;
         let cps = self.checkpoints.clone();
         self.last_checkpoint = num;
+        self.last_checkpoint_at = Instant::now();
         self.pending = Some(std::thread::spawn(move || cps.write(offset, num, &bytes)));
         if force {
             self.finish_checkpoint()?;

@@ -31,8 +31,8 @@ pub struct UpOptions {
     pub block_interval_ms: u32,
     /// First HTTP port; node i serves HTTP on `base_port + i` and P2P on `base_port + 100 + i`.
     pub base_port: u16,
-    /// How long to wait for irreversible blocks.
-    pub wait: Duration,
+    /// How long to wait for irreversible blocks (`None`: start the nodes and return).
+    pub wait: Option<Duration>,
 }
 
 /// One node as `localnet status` shows it.
@@ -94,15 +94,19 @@ pub fn up(opts: &UpOptions) -> anyhow::Result<()> {
         process::start(&exe, n)?;
         started += 1;
     }
+    let Some(wait) = opts.wait else {
+        println!("started {started} node(s)");
+        return Ok(());
+    };
     println!("started {started} node(s); waiting for irreversible blocks…");
     let url = plan.nodes[0].http_url();
     let t0 = Instant::now();
     let mut first_lib = None;
     loop {
-        if t0.elapsed() > opts.wait {
+        if t0.elapsed() > wait {
             bail!(
                 "no irreversible blocks after {} s; see the logs in {}/nodes/*/node.log",
-                opts.wait.as_secs(),
+                wait.as_secs(),
                 opts.dir.display()
             );
         }
