@@ -8,10 +8,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civitas_chain::contracts::system::tables::{self, GlobalState, ProducerInfo, ProducerPayInfo};
+use civitas_chain::contracts::token;
 use civitas_chain::hooks::ProducerStats;
+use civitas_chain::names::{EOSIO_BPAY, EOSIO_WPS};
 use civitas_chain::state;
 use civitas_consensus::schedule::quorum;
-use civitas_protocol::{Checksum256, Name, TimePoint};
+use civitas_consensus::Consensus;
+use civitas_protocol::{Asset, Checksum256, Name, TimePoint};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -22,6 +25,9 @@ use crate::txsearch::{self, Location};
 /// Default and largest `limit` of `/v1/civitas/blocks`.
 const DEFAULT_BLOCKS: usize = 20;
 const MAX_BLOCKS: usize = 500;
+/// Default and largest `limit` of `/v1/civitas/transactions` (each one is unpacked and decoded).
+const DEFAULT_TRANSACTIONS: usize = 20;
+const MAX_TRANSACTIONS: usize = 100;
 
 fn ok(v: Value) -> Response {
     response(StatusCode::OK, &v)
@@ -32,24 +38,117 @@ fn seconds_between(a: TimePoint, b: TimePoint) -> f64 {
     (b.0 - a.0) as f64 / 1e6
 }
 
+/// The blocks of the head's chain at slots `from_slot` and above, as (slot, number, producer),
+/// newest first: the reversible ones from the fork database under the caller's lock, the rest
+/// from the node's block store (see [`older_blocks_from`]).
+fn chain_from_slot(c: &Consensus, from_slot: u64) -> Vec<(u64, u32, Name)> {
+    let mut out = Vec::new();
+    let mut cur = Some(c.head().clone());
+    while let Some(e) = cur {
+        if e.slot < from_slot {
+            break;
+        }
+        out.push((e.slot, e.num, e.producer));
+        cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
+    }
+    out
+}
+
+/// Extends `blocks` (newest first, from [`chain_from_slot`]) with stored blocks below the
+/// oldest one, down to `from_slot`, reading at most `max` blocks: the stored blocks are
+/// irreversible, so this happens outside the core's lock.
+fn older_blocks_from(s: &Shared, blocks: &mut Vec<(u64, u32, Name)>, from_slot: u64, max: usize) {
+    let mut next = blocks.last().map_or(0, |b| b.1.saturating_sub(1));
+    let mut read = 0;
+    while next >= 1 && read < max {
+        let Some(b) = s.state.blocks.by_num(next) else { break };
+        if b.header.slot < from_slot {
+            break;
+        }
+        blocks.push((b.header.slot, next, b.header.producer));
+        next -= 1;
+        read += 1;
+    }
+}
+
+/// `GET /v1/civitas/node`: which node and chain this is, and the slot parameters: what a page
+/// needs once, to title itself and to compute slot times.
+pub(crate) async fn node(State(s): State<Arc<Shared>>) -> Response {
+    let (chain_name, genesis_time) = s.read(|c| {
+        let g = &c.chain().config().genesis;
+        (g.chain_name.clone(), g.initial_timestamp)
+    });
+    let info = &s.state.info;
+    ok(json!({
+        "node_name": info.node_name,
+        "server_version": info.server_version,
+        "server_version_string": info.server_version_string,
+        "chain_id": s.chain_id,
+        "chain_name": chain_name,
+        "core_symbol": s.core_symbol.to_string(),
+        "genesis_time": genesis_time,
+        "block_interval_ms": s.params.interval_ms,
+        "blocks_per_turn": s.params.per_turn,
+        "active_producers": s.params.producers,
+        "round_length_slots": s.params.round_len(),
+    }))
+}
+
 /// `GET /v1/civitas/schedule`: the current slot and round, the active schedule in turn order
-/// with each producer's key, and when the next round (with its election and shuffle) starts.
+/// with each producer's key, the previous round's schedule (who joined and who left), what
+/// happened in each slot of the round so far, and when the next round (with its election and
+/// shuffle) starts.
 pub(crate) async fn schedule(State(s): State<Arc<Shared>>) -> Response {
-    let (now, head, elections_active) = s.read(|c| (c.now(), c.head().clone(), c.chain().elections_active()));
-    let p = &s.params;
+    let p = s.params;
+    let (now, head, elections_active, mut round_blocks) = s.read(|c| {
+        let head = c.head().clone();
+        let slot = p.slot_at(c.now()).unwrap_or(0).max(head.slot);
+        let blocks = chain_from_slot(c, p.round_start(p.round_of(slot)));
+        (c.now(), head, c.chain().elections_active(), blocks)
+    });
     let slot = p.slot_at(now).unwrap_or(0).max(head.slot);
     let round = p.round_of(slot);
+    let round_start = p.round_start(round);
+    // A round has `round_len` slots, so it never needs more stored blocks than that.
+    older_blocks_from(&s, &mut round_blocks, round_start, p.round_len() as usize);
     let producers = &head.schedule.producers;
+    let previous = &head.prev_schedule.producers;
     let current = p.producer_index(slot, producers.len());
     let next_round_start = p.round_start(round + 1);
     let now_or_head = if now > head.time { now } else { head.time };
+    let names = |ks: &[civitas_protocol::ProducerKey]| ks.iter().map(|k| k.producer_name).collect::<Vec<_>>();
+    let (current_names, previous_names) = (names(producers), names(previous));
+    let joined: Vec<Name> = current_names.iter().filter(|n| !previous_names.contains(n)).copied().collect();
+    let left: Vec<Name> = previous_names.iter().filter(|n| !current_names.contains(n)).copied().collect();
+    // What each slot of the round so far holds on the head's chain. A past slot without a
+    // block is missed (SPEC §3.1); the current slot's block may still be on its way.
+    let slots: Vec<Value> = (round_start..next_round_start)
+        .map(|sl| {
+            let index = p.producer_index(sl, producers.len());
+            let block = round_blocks.iter().find(|b| b.0 == sl);
+            let status = match block {
+                Some(_) => "produced",
+                None if sl < slot => "missed",
+                None if sl == slot => "current",
+                None => "upcoming",
+            };
+            json!({
+                "slot": sl,
+                "position": index,
+                "producer": block.map_or_else(|| producers.get(index).map(|k| k.producer_name), |b| Some(b.2)),
+                "status": status,
+                "block_num": block.map(|b| b.1),
+            })
+        })
+        .collect();
+    let missed = slots.iter().filter(|v| v["status"] == "missed").count();
     ok(json!({
         "now": now_or_head,
         "slot": slot,
         "slot_time": p.slot_time(slot),
         "round": round,
-        "round_start_slot": p.round_start(round),
-        "round_start_time": p.slot_time(p.round_start(round)),
+        "round_start_slot": round_start,
+        "round_start_time": p.slot_time(round_start),
         "next_round_start_slot": next_round_start,
         "next_round_start_time": p.slot_time(next_round_start),
         "seconds_to_next_round": seconds_between(now_or_head, p.slot_time(next_round_start)).max(0.0),
@@ -72,6 +171,12 @@ pub(crate) async fn schedule(State(s): State<Arc<Shared>>) -> Response {
             "block_signing_key": k.block_signing_key,
             "is_current": i == current,
         })).collect::<Vec<_>>(),
+        "previous_version": head.prev_schedule.version,
+        "previous_producers": previous_names,
+        "joined": joined,
+        "left": left,
+        "round_slots": slots,
+        "missed_in_round": missed,
     }))
 }
 
@@ -132,11 +237,22 @@ struct Candidate {
     stats: ProducerStats,
 }
 
+/// Token amounts the producers view reports beside the ranking, read under the lock.
+struct Funds {
+    supply: Option<Asset>,
+    worker_fund: Asset,
+    unclaimed_pay: Asset,
+}
+
 /// `GET /v1/civitas/producers`: the ranked candidates with votes, vote shares, schedule
-/// membership, blocks produced and missed, pay kept and returned, and diversity metadata. Without
-/// registered producers, the active schedule is listed with its production statistics.
+/// membership, who the election would seat if it were held now, blocks produced and missed,
+/// pay kept and returned, and diversity metadata; beside them the activation threshold's
+/// progress and the pay totals with the worker fund's balance. Without registered producers,
+/// the active schedule is listed with its production statistics.
 pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
-    let (mut cands, global, schedule) = s.read(|c| {
+    let sym = s.core_symbol;
+    let n = s.params.producers as usize;
+    let (mut cands, global, schedule, next, funds) = s.read(|c| {
         let chain = c.chain();
         let kv = chain.kv();
         let mut owners: Vec<(Name, Option<ProducerInfo>)> =
@@ -153,12 +269,20 @@ pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
                 info,
             })
             .collect();
-        (cands, state::get::<GlobalState>(kv, &tables::global_key()), c.head().schedule.clone())
+        // The set the next round's election would seat if it were held on the head's state.
+        let next: Vec<Name> = chain.elect(n).into_iter().map(|k| k.producer_name).collect();
+        let funds = Funds {
+            supply: token::stats(kv, sym).map(|st| st.supply),
+            worker_fund: token::balance(kv, EOSIO_WPS, sym),
+            unclaimed_pay: token::balance(kv, EOSIO_BPAY, sym),
+        };
+        (cands, state::get::<GlobalState>(kv, &tables::global_key()), c.head().schedule.clone(), next, funds)
     });
     let votes = |c: &Candidate| c.info.as_ref().map_or(0, ProducerInfo::votes);
     cands.sort_by(|a, b| votes(b).cmp(&votes(a)).then(a.owner.cmp(&b.owner)));
     let total_weight = global.as_ref().map_or(0, |g| g.total_producer_vote_weight);
     let total_staked = global.as_ref().map_or(0, |g| g.total_staked);
+    let total_voted = global.as_ref().map_or(0, |g| g.total_voted_stake);
     let share = |v: i64, of: i64| if of > 0 { v as f64 / of as f64 } else { 0.0 };
     let rows: Vec<Value> = cands
         .iter()
@@ -174,9 +298,11 @@ pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
                 "total_votes": v,
                 "vote_share": share(v, total_weight),
                 "staked_share": share(v, total_staked),
+                "voted_share": share(v, total_voted),
                 "is_active": c.info.as_ref().is_none_or(|p| p.is_active),
                 "in_schedule": position.is_some(),
                 "schedule_position": position,
+                "elected_next": next.contains(&c.owner),
                 "producer_key": c.info.as_ref().map(|p| p.producer_key.to_string()).or_else(|| {
                     schedule.producers.iter().find(|k| k.producer_name == c.owner).map(|k| k.block_signing_key.to_string())
                 }),
@@ -203,33 +329,60 @@ pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
             })
         })
         .collect();
+    let units = |amount: i64| Asset::new(amount, sym).map_or(Value::Null, |a| json!(a.to_string()));
+    let supply = funds.supply.map_or(0, Asset::amount);
+    let threshold_bp = global.as_ref().map_or(0, |g| g.activation_threshold);
+    // The voting stake that activates elections: `activation_threshold` basis points of the supply.
+    let threshold_stake = i128::from(supply) * i128::from(threshold_bp) / 10_000;
     ok(json!({
         "elections_active": global.as_ref().is_some_and(|g| g.activated),
         "total_producer_vote_weight": total_weight,
         "total_staked": total_staked,
-        "total_voted_stake": global.as_ref().map_or(0, |g| g.total_voted_stake),
+        "total_voted_stake": total_voted,
         "schedule_version": schedule.version,
         "active_producers": schedule.producers.len(),
+        "max_active_producers": n,
+        "core_symbol": sym.to_string(),
+        "supply": supply,
+        "activation": {
+            "threshold": f64::from(threshold_bp) / 10_000.0,
+            "threshold_stake": i64::try_from(threshold_stake).unwrap_or(i64::MAX),
+            "voted_share_of_supply": share(total_voted, supply),
+            "progress": if threshold_stake > 0 { (total_voted as f64 / threshold_stake as f64).min(1.0) } else { 1.0 },
+            "activated": global.as_ref().is_some_and(|g| g.activated),
+            "activated_time": global.as_ref().map_or(TimePoint(0), |g| g.thresh_activated_stake_time),
+        },
+        "pay": {
+            "inflation_rate": global.as_ref().map_or(0.0, |g| f64::from(g.inflation_rate) / 10_000.0),
+            "producer_share": global.as_ref().map_or(0.0, |g| f64::from(g.producer_share) / 10_000.0),
+            "total_minted": units(global.as_ref().map_or(0, |g| g.total_minted)),
+            "total_kept": units(global.as_ref().map_or(0, |g| g.total_kept)),
+            "total_to_fund": units(global.as_ref().map_or(0, |g| g.total_to_fund)),
+            "total_claimed": units(global.as_ref().map_or(0, |g| g.total_claimed)),
+            "paid_blocks": global.as_ref().map_or(0, |g| g.paid_blocks),
+            "worker_fund": funds.worker_fund.to_string(),
+            "unclaimed": funds.unclaimed_pay.to_string(),
+        },
         "rows": rows,
     }))
 }
 
-/// Reads `limit` from a query string (`limit=N`).
-fn query_limit(q: Option<&str>) -> ApiResult<usize> {
-    let Some(q) = q else { return Ok(DEFAULT_BLOCKS) };
+/// Reads `limit` from a query string (`limit=N`), `default` when absent, clamped to `1..=max`.
+fn query_limit(q: Option<&str>, default: usize, max: usize) -> ApiResult<usize> {
+    let Some(q) = q else { return Ok(default) };
     for pair in q.split('&') {
         if let Some(v) = pair.strip_prefix("limit=") {
             let n: usize =
                 v.parse().map_err(|_| ApiError::invalid(format!("limit: expected a number, found {v:?}")))?;
-            return Ok(n.clamp(1, MAX_BLOCKS));
+            return Ok(n.clamp(1, max));
         }
     }
-    Ok(DEFAULT_BLOCKS)
+    Ok(default)
 }
 
 /// `GET /v1/civitas/blocks?limit=N`: the latest blocks on the head's chain, newest first.
 pub(crate) async fn blocks(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
-    let limit = match query_limit(q.as_deref()) {
+    let limit = match query_limit(q.as_deref(), DEFAULT_BLOCKS, MAX_BLOCKS) {
         Ok(n) => n,
         Err(e) => return e.in_method("civitas/blocks").into_response(),
     };
@@ -269,6 +422,27 @@ pub(crate) async fn blocks(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) 
         })
         .collect();
     ok(json!({"last_irreversible_block_num": lib, "blocks": rows}))
+}
+
+/// `GET /v1/civitas/transactions?limit=N`: the latest transactions on the head's chain, newest
+/// first, with their blocks and decoded actions (see [`txsearch::recent`]).
+pub(crate) async fn transactions(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
+    let result = async {
+        let limit = query_limit(q.as_deref(), DEFAULT_TRANSACTIONS, MAX_TRANSACTIONS)?;
+        let list = txsearch::recent(&s, limit).await?;
+        let (head, lib) = s.read(|c| (c.head().num, c.lib().num));
+        Ok::<Value, ApiError>(json!({
+            "head_block_num": head,
+            "last_irreversible_block_num": lib,
+            "searched_blocks": txsearch::SEARCH_BLOCKS,
+            "transactions": list,
+        }))
+    }
+    .await;
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => e.in_method("civitas/transactions").into_response(),
+    }
 }
 
 fn parse_id(text: &str) -> ApiResult<Checksum256> {
@@ -336,10 +510,12 @@ mod tests {
 
     #[test]
     fn limits_from_query_strings() {
-        assert_eq!(query_limit(None).unwrap(), DEFAULT_BLOCKS);
-        assert_eq!(query_limit(Some("limit=5")).unwrap(), 5);
-        assert_eq!(query_limit(Some("x=1&limit=100000")).unwrap(), MAX_BLOCKS);
-        assert_eq!(query_limit(Some("limit=0")).unwrap(), 1);
-        assert!(query_limit(Some("limit=abc")).is_err());
+        let limit = |q| query_limit(q, DEFAULT_BLOCKS, MAX_BLOCKS);
+        assert_eq!(limit(None).unwrap(), DEFAULT_BLOCKS);
+        assert_eq!(limit(Some("limit=5")).unwrap(), 5);
+        assert_eq!(limit(Some("x=1&limit=100000")).unwrap(), MAX_BLOCKS);
+        assert_eq!(limit(Some("limit=0")).unwrap(), 1);
+        assert!(limit(Some("limit=abc")).is_err());
+        assert_eq!(query_limit(Some("limit=1000"), DEFAULT_TRANSACTIONS, MAX_TRANSACTIONS).unwrap(), MAX_TRANSACTIONS);
     }
 }

@@ -1,7 +1,8 @@
 //! The Civitas node's HTTP API (SPEC §11): the Antelope-compatible `/v1/chain/*` endpoints that
 //! eosjs 22 and `@wharfkit/antelope` use unmodified, the Civitas views under `/v1/civitas/*`
 //! that the dashboard reads, a live stream of new heads and irreversible blocks (Server-Sent
-//! Events), and Prometheus metrics. See `docs/api.md` for every endpoint and error.
+//! Events), Prometheus metrics, and the dashboard itself at `/` (`docs/dashboard.md`). See
+//! `docs/api.md` for every endpoint and error.
 //!
 //! The crate is I/O glue around the node: it reads the consensus core under a short read lock,
 //! verifies transaction signatures on blocking threads (never under the lock), and hands
@@ -21,6 +22,7 @@ mod accounts;
 mod blocks;
 mod chain_info;
 mod civitas;
+mod dashboard;
 mod diversity;
 pub mod error;
 mod json;

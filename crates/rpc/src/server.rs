@@ -22,8 +22,8 @@ use crate::abis::AbiCache;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{parse_body, response};
 use crate::{
-    accounts, blocks, chain_info, civitas, diversity, keys, metrics, producers, push, stream, tables, RpcConfig,
-    RpcState,
+    accounts, blocks, chain_info, civitas, dashboard, diversity, keys, metrics, producers, push, stream, tables,
+    RpcConfig, RpcState,
 };
 
 /// The state every handler shares: the node's [`RpcState`] plus what never changes after
@@ -122,11 +122,16 @@ pub fn router(state: RpcState) -> Router {
         router = router.route(&format!("/v1/chain/{name}"), route);
     }
     router
+        .route("/", any(dashboard::index))
+        .route("/dashboard/", any(dashboard::index))
+        .route("/dashboard/{*path}", any(dashboard::asset))
+        .route("/v1/civitas/node", any(civitas::node))
         .route("/v1/civitas/schedule", any(civitas::schedule))
         .route("/v1/civitas/finality", any(civitas::finality))
         .route("/v1/civitas/producers", any(civitas::producers))
         .route("/v1/civitas/diversity", any(diversity::diversity))
         .route("/v1/civitas/blocks", any(civitas::blocks))
+        .route("/v1/civitas/transactions", any(civitas::transactions))
         .route("/v1/civitas/transaction/{id}", any(civitas::transaction))
         .route("/v1/civitas/stream", any(stream::stream))
         .route("/metrics", any(metrics::metrics))

@@ -124,3 +124,70 @@ pub(crate) fn describe(s: &Shared, id: Checksum256, loc: &Location) -> Value {
     }
     v
 }
+
+/// The latest `limit` transactions on the head's chain, newest first (within a block, last
+/// first), from at most [`SEARCH_BLOCKS`] blocks below the head, each with its block and its
+/// actions decoded. The blocks are collected under the lock; unpacking and hashing happen on a
+/// blocking thread, with stored blocks read there too.
+pub(crate) async fn recent(s: &Arc<Shared>, limit: usize) -> ApiResult<Vec<Value>> {
+    let (recent, lib, lowest) = s.read(|c| {
+        let head = c.head();
+        let lowest = head.num.saturating_sub(SEARCH_BLOCKS).max(1);
+        let mut recent = Vec::new();
+        let mut cur = Some(head.clone());
+        while let Some(e) = cur {
+            if e.num < lowest {
+                break;
+            }
+            recent.push(e.block.clone());
+            cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
+        }
+        (recent, c.lib().num, lowest)
+    });
+    let shared = s.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let max = shared.max_trx_size;
+        let mut out: Vec<(Arc<SignedBlock>, usize, Checksum256, Transaction)> = Vec::new();
+        let take = |block: &Arc<SignedBlock>, out: &mut Vec<_>| {
+            for (i, p) in block.transactions.iter().enumerate().rev() {
+                if out.len() == limit {
+                    return;
+                }
+                // A block holds only valid transactions; one that does not unpack is skipped
+                // rather than failing the whole list.
+                let Ok(raw) = p.raw_trx(max) else { continue };
+                let Ok(trx) = Transaction::unpack_exact(&raw) else { continue };
+                out.push((block.clone(), i, sha256(&raw), trx));
+            }
+        };
+        let mut next = recent.last().map_or(0, |b| b.block_num().saturating_sub(1));
+        for b in &recent {
+            take(b, &mut out);
+        }
+        while out.len() < limit && next >= lowest && next >= 1 {
+            let Some(b) = shared.state.blocks.by_num(next) else { break };
+            take(&b, &mut out);
+            next -= 1;
+        }
+        out
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("transaction listing failed: {e}")))?;
+    let raw = s.read(|c| RawAbis::collect(c.chain(), found.iter().flat_map(|f| render::contracts_of(&f.3))));
+    let abis = raw.resolve(&s.abis);
+    Ok(found
+        .iter()
+        .map(|(block, index, id, trx)| {
+            json!({
+                "id": id,
+                "block_num": block.block_num(),
+                "block_id": block.id(),
+                "block_time": s.params.slot_time(block.header.slot),
+                "index": index,
+                "irreversible": block.block_num() <= lib,
+                "signatures": block.transactions[*index].signatures.len(),
+                "actions": trx.actions.iter().map(|a| render::action(a, &abis)).collect::<Vec<_>>(),
+            })
+        })
+        .collect())
+}

@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod dashboard;
 mod errors;
 mod flow;
 mod fuzz;
