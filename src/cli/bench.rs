@@ -22,6 +22,46 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5_000)]
         per_block: usize,
     },
+    /// Replay of a block log full of transfers (`civitas node replay` on a generated chain).
+    Replay {
+        /// Funded accounts.
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+        /// Transfers in the chain.
+        #[arg(long, default_value_t = 200_000)]
+        transfers: usize,
+        /// Transfers per block.
+        #[arg(long, default_value_t = 5_000)]
+        per_block: usize,
+    },
+    /// A fresh node syncing a generated chain from a peer over P2P, then restarting after kill -9.
+    Sync {
+        /// Funded accounts.
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+        /// Transfers in the chain.
+        #[arg(long, default_value_t = 200_000)]
+        transfers: usize,
+        /// Transfers per block.
+        #[arg(long, default_value_t = 5_000)]
+        per_block: usize,
+    },
+    /// Transfers signed in advance, pushed over HTTP by concurrent clients into a
+    /// single-producer node, counted once irreversible.
+    Http {
+        /// Funded accounts.
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+        /// Transfers to push.
+        #[arg(long, default_value_t = 200_000)]
+        transfers: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Transfers per push_transactions call.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+    },
     /// A simulated network: producer-rounds per second and LIB lag.
     Sim {
         /// Producers.
@@ -34,6 +74,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         tx_per_slot: u32,
     },
+}
+
+/// A fresh scratch directory for a benchmark's node data.
+fn scratch(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("civitas-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -55,6 +103,56 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("applied per second, signatures already verified: {:>10.0}", f.apply_per_sec);
             println!("applied per second, verifying on 1 core:         {:>10.0}", f.verify_and_apply_per_sec);
             println!("signatures verified per second, all cores:       {:>10.0}", f.verify_parallel_per_sec);
+        }
+        BenchCommand::Replay { accounts, transfers, per_block } => {
+            anyhow::ensure!(accounts >= 2 && per_block > 0, "need at least 2 accounts and 1 transfer per block");
+            let dir = scratch("replay")?;
+            println!("generating {transfers} transfers in blocks of {per_block}…");
+            let chain = civitas_bench::chaingen::generate(accounts, transfers, per_block);
+            let f = civitas_bench::nodes::replay(&chain, &dir)?;
+            println!("replayed {} blocks, {} transfers in {:.2} s", f.blocks, f.transfers, f.secs);
+            println!(
+                "replay: {:>10.0} transfers/s, {:.0} blocks/s",
+                f.transfers as f64 / f.secs,
+                f.blocks as f64 / f.secs
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        BenchCommand::Sync { accounts, transfers, per_block } => {
+            anyhow::ensure!(accounts >= 2 && per_block > 0, "need at least 2 accounts and 1 transfer per block");
+            let dir = scratch("sync")?;
+            println!("generating {transfers} transfers in blocks of {per_block}…");
+            let chain = civitas_bench::chaingen::generate(accounts, transfers, per_block);
+            let exe = std::env::current_exe()?;
+            let f = civitas_bench::nodes::sync(&chain, &dir, &exe)?;
+            println!("synced {} blocks, {} transfers in {:.2} s", f.blocks, f.transfers, f.sync_secs);
+            println!(
+                "sync: {:>10.0} transfers/s, {:.0} blocks/s",
+                f.transfers as f64 / f.sync_secs,
+                f64::from(f.blocks) / f.sync_secs
+            );
+            println!("restart after kill -9 until the API answered at the head: {:.3} s", f.restart_secs);
+            println!("  {}", f.restart_replayed.split("state restored").nth(1).unwrap_or("").trim());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        BenchCommand::Http { accounts, transfers, clients, batch } => {
+            anyhow::ensure!(accounts >= 2 && clients > 0 && batch > 0, "need 2 accounts, 1 client, batch ≥ 1");
+            let dir = scratch("http")?;
+            let exe = std::env::current_exe()?;
+            let f = civitas_bench::http::push(&exe, &dir, accounts, transfers, clients, batch)?;
+            println!(
+                "pushed {} transfers, {} accepted, {} in {} irreversible blocks",
+                f.pushed, f.accepted, f.included, f.blocks
+            );
+            println!("push rate (accepted/s while pushing): {:>10.0}", f.accepted as f64 / f.push_secs);
+            println!("irreversible transfers/s:             {:>10.0}", f.included as f64 / f.secs);
+            println!(
+                "node CPU: {:.1} s ({:.1} µs per transfer); client CPU while pushing: {:.1} s",
+                f.node_cpu_secs,
+                f.node_cpu_secs * 1e6 / f.included.max(1) as f64,
+                f.client_cpu_secs
+            );
+            let _ = std::fs::remove_dir_all(&dir);
         }
         BenchCommand::Sim { producers, rounds, tx_per_slot } => {
             anyhow::ensure!(producers >= 1 && rounds >= 3, "need producers ≥ 1 and rounds ≥ 3");

@@ -3,7 +3,10 @@
 //! is a tool, not part of the deterministic core.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod chaingen;
 pub mod crypto;
+pub mod http;
+pub mod nodes;
 pub mod sim;
 pub mod transfers;
 

@@ -27,7 +27,8 @@ pub struct TransferFigures {
     pub verify_parallel_per_sec: f64,
 }
 
-fn account(i: usize) -> Name {
+/// The name of bench account `i`.
+pub fn account(i: usize) -> Name {
     // 12-character names from base-26 digits: "bench" + 7 letters.
     let mut s = String::from("bench");
     let mut x = i;

@@ -343,6 +343,12 @@ impl Consensus {
         }
     }
 
+    /// Drops the pre-verified transactions held for incoming blocks (after a replay of the
+    /// node's own log, whose preauthorized entries must not serve any other block).
+    pub fn forget_verified(&mut self) {
+        self.verified_cache.clear();
+    }
+
     /// Handles one input.
     pub fn handle(&mut self, input: Input, out: &mut Output) {
         match input {

@@ -11,9 +11,12 @@ use anyhow::{bail, Context};
 use civitas_chain::Genesis;
 use civitas_consensus::{Consensus, CoreConfig, Input, Output, Watermark};
 use civitas_protocol::codec::{Pack, Unpack};
+use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{Checksum256, Name, SignedBlock, TimePoint};
-use civitas_storage::{BlockLog, Checkpoints, OpenOptions, Record, WatermarkFile};
+use civitas_storage::{BlockLog, Checkpoints, OpenOptions, Record, StorageError, WatermarkFile, LOG_FILE_HEADER_LEN};
 use tracing::{info, warn};
+
+use crate::pipeline::MAX_TRX_BYTES;
 
 /// Longest time between checkpoints while the LIB advances: a restart then replays at most
 /// this much of the log, however slowly blocks become irreversible.
@@ -91,8 +94,19 @@ impl Store {
         now: TimePoint,
     ) -> anyhow::Result<(Store, Consensus, RestoreReport)> {
         let mut report = RestoreReport::default();
-        let (log, open) = BlockLog::open_with(dir, OpenOptions { repair })
-            .with_context(|| format!("opening the block log in {}", dir.display()))?;
+        let (log, open) = BlockLog::open_with(dir, OpenOptions { repair }).map_err(|e| {
+            // The storage crate does not know the command line: name the flag that truncates at a
+            // damaged record (damage to the file header, at offsets 0 and 8, it cannot repair).
+            let what = match &e {
+                StorageError::Corrupt { offset, .. } if !repair && *offset >= LOG_FILE_HEADER_LEN as u64 => format!(
+                    "the block log in {} is damaged; start the node once with --repair-block-log to truncate it at \
+                     the damage (the blocks after it are lost and must come again from peers)",
+                    dir.display()
+                ),
+                _ => format!("opening the block log in {}", dir.display()),
+            };
+            anyhow::Error::new(e).context(what)
+        })?;
         if let Some(t) = &open.truncation {
             warn!("{t}");
             report.notes.push(t.to_string());
@@ -139,6 +153,14 @@ impl Store {
                 }
                 report.replayed_blocks += 1;
                 report.replayed_transactions += b.transactions.len() as u64;
+                // Every logged block was validated, signatures included, before it was
+                // appended, and the log is CRC-checked: skip signature recovery.
+                core.provide_verified(
+                    b.transactions
+                        .iter()
+                        .filter_map(|p| VerifiedTransaction::preauthorized(p.clone(), MAX_TRX_BYTES).ok())
+                        .map(Arc::new),
+                );
                 core.handle(Input::Block { block: Arc::new(*b), from: None }, &mut out);
                 // Nothing from a replay leaves the node; only the rejections matter.
                 out.accepted.clear();
@@ -147,6 +169,7 @@ impl Store {
                 out.broadcast.clear();
             }
         }
+        core.forget_verified();
         for (id, e) in out.rejected.iter().take(5) {
             let note = format!("a logged block was rejected on replay: {id}: {e}");
             warn!("{note}");
@@ -225,6 +248,11 @@ impl Store {
             || lib.num >= self.last_checkpoint + interval
             || self.last_checkpoint_at.elapsed() >= CHECKPOINT_PERIOD;
         if lib.num <= self.last_checkpoint || !(force || due) {
+            if force {
+                // Shutdown: a checkpoint of this LIB may still be in flight. Wait for it, or the
+                // process exits mid-write and its error goes unreported.
+                self.finish_checkpoint()?;
+            }
             return Ok(());
         }
         if let Some(h) = &self.pending {

@@ -285,6 +285,10 @@ pub struct VerifiedTransaction {
     pub signers: Vec<PublicKey>,
     /// Size of the uncompressed transaction in bytes.
     pub size: usize,
+    /// True when the signatures were not recovered because the transaction comes from a block
+    /// this node validated before (its own block log): the chain then skips the authority
+    /// check, which that validation already passed.
+    pub preauthorized: bool,
 }
 
 /// Why a transaction failed verification.
@@ -334,14 +338,22 @@ impl VerifiedTransaction {
             }
             signers.push(key);
         }
-        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers })
+        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers, preauthorized: false })
     }
 
     /// Wraps a transaction whose signers are already known (trusted callers: block replay
     /// from our own log, benchmarks of state application).
     pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
         let raw = trx.packed();
-        VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers }
+        VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers, preauthorized: false }
+    }
+
+    /// Opens a transaction of a block this node validated and stored itself, without
+    /// recovering its signatures (replay of the node's own block log; see `preauthorized`).
+    /// Never use it for anything that came from outside the node.
+    pub fn preauthorized(packed: PackedTransaction, limit: usize) -> Result<VerifiedTransaction, UnpackError> {
+        let (trx, raw) = packed.unpack_trx(limit)?;
+        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers: vec![], preauthorized: true })
     }
 }
 
