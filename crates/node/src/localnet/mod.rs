@@ -6,6 +6,7 @@
 //! network.
 
 mod http;
+mod meta;
 mod plan;
 mod process;
 
@@ -58,6 +59,7 @@ pub struct NodeStatus {
 
 /// `civitas localnet up`.
 pub fn up(opts: &UpOptions) -> anyhow::Result<()> {
+    let mut created = false;
     let plan = match LocalnetPlan::load(&opts.dir)? {
         Some(p) => {
             if p.nodes.len() as u32 != opts.producers || p.base_port != opts.base_port {
@@ -75,6 +77,7 @@ pub fn up(opts: &UpOptions) -> anyhow::Result<()> {
         }
         None => {
             let p = create(&opts.dir, opts.producers, opts.block_interval_ms, opts.base_port)?;
+            created = true;
             println!(
                 "created a network of {} producers in {} ({} ms blocks)",
                 p.nodes.len(),
@@ -129,6 +132,13 @@ pub fn up(opts: &UpOptions) -> anyhow::Result<()> {
                 break;
             }
             Some(_) => {}
+        }
+    }
+    if created {
+        let keys = plan::producer_keys(&opts.dir)?;
+        match meta::publish(&url, &keys) {
+            Ok(n) => println!("{n} producers published their location, network and keep rate"),
+            Err(e) => println!("the producers' metadata could not be published: {e:#}"),
         }
     }
     print_summary(&opts.dir, &plan);

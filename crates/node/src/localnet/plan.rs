@@ -95,6 +95,26 @@ pub struct AccountKey {
     pub private_key: String,
 }
 
+/// The producers' names and keys from `DIR/accounts.json`, in node order.
+pub fn producer_keys(dir: &Path) -> anyhow::Result<Vec<(Name, PrivateKey)>> {
+    let path = dir.join("accounts.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let accounts: Vec<AccountKey> =
+        serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?;
+    accounts
+        .into_iter()
+        .filter(|a| a.role == "producer")
+        .map(|a| {
+            let name = a.name.parse().map_err(|e| anyhow::anyhow!("{}: bad name {}: {e:?}", path.display(), a.name))?;
+            let key = a
+                .private_key
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{}: bad key for {}: {e:?}", path.display(), a.name))?;
+            Ok((name, key))
+        })
+        .collect()
+}
+
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
 
 fn asset(units: i64) -> Asset {
