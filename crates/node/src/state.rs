@@ -157,13 +157,11 @@ impl StateLoop {
                     CoreMsg::Shutdown => {}
                 }
             }
+            // Durable before visible: watermarks, blocks, LIB and one sync happen before the
+            // lock is released, so the API never shows a head or LIB a crash could take back.
+            self.store.persist(&core, &out)?;
             (head_before, lib_before)
         };
-        // Durable before visible: watermarks, blocks, LIB, one sync.
-        {
-            let core = self.core.read().expect("core lock");
-            self.store.persist(&core, &out)?;
-        }
         for (reply, results) in replies {
             let _ = reply.send(results);
         }

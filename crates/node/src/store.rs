@@ -121,6 +121,12 @@ impl Store {
             StartFrom::Checkpoint => {
                 let latest = checkpoints.latest_within(log.len_bytes()).context("reading checkpoints")?;
                 for s in &latest.skipped {
+                    // A damaged file would otherwise keep one of the two checkpoint slots for
+                    // ever and be reported at every start: set it aside for inspection.
+                    if !s.deleted {
+                        let aside = s.path.with_extension("damaged");
+                        let _ = std::fs::rename(&s.path, &aside);
+                    }
                     let note = format!("skipped checkpoint {}: {}", s.path.display(), s.reason);
                     warn!("{note}");
                     report.notes.push(note);
