@@ -1,6 +1,7 @@
 //! Issue 5 acceptance: a fresh non-producer node started with `--peer` syncs from genesis to
 //! the head and follows; `civitas node replay` on its data directory rebuilds the same state
-//! (the state commitment of the network's block at the replayed head).
+//! (the state commitment of the network's block at the replayed head); a snapshot exported from
+//! it starts another node, which then syncs the rest from a peer.
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // end-to-end tests drive real processes in real time
 
@@ -20,6 +21,38 @@ impl Drop for Follower {
     }
 }
 
+/// `civitas init` of a non-producer data directory on the network's genesis (`extra` args added).
+fn init_node(net: &Localnet, dir: &std::path::Path, pw: &std::path::Path, extra: &[&std::ffi::OsStr]) {
+    let out = civitas()
+        .args(["init", "--dir"])
+        .arg(dir)
+        .arg("--genesis")
+        .arg(net.genesis_path())
+        .arg("--password-file")
+        .arg(pw)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "init {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs the node in `dir` with `peer` as its only peer; its API answers at the returned URL.
+fn run_follower(dir: &std::path::Path, peer: u16, port_slot: u16) -> (Follower, String) {
+    let http = free_base_port(1, port_slot);
+    let log = std::fs::File::create(dir.join("node.log")).unwrap();
+    let child = civitas()
+        .args(["node", "run", "--dir"])
+        .arg(dir)
+        .args(["--peer", &format!("127.0.0.1:{peer}")])
+        .args(["--http", &format!("127.0.0.1:{http}"), "--p2p", &format!("127.0.0.1:{}", http + 100)])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    (Follower(child), format!("http://127.0.0.1:{http}"))
+}
+
 #[test]
 fn fresh_node_syncs_and_replay_matches() {
     let net = Localnet::up("sync_replay", 4, 3);
@@ -32,31 +65,8 @@ fn fresh_node_syncs_and_replay_matches() {
     let dir = net.dir.parent().unwrap().join("follower");
     let pw = net.dir.parent().unwrap().join("password");
     std::fs::write(&pw, "follower-password\n").unwrap();
-    let out = civitas()
-        .args(["init", "--dir"])
-        .arg(&dir)
-        .arg("--genesis")
-        .arg(net.genesis_path())
-        .arg("--password-file")
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
-
-    let http = free_base_port(1, 7);
-    let log = std::fs::File::create(dir.join("node.log")).unwrap();
-    let child = civitas()
-        .args(["node", "run", "--dir"])
-        .arg(&dir)
-        .args(["--peer", &format!("127.0.0.1:{}", net.base + 100)])
-        .args(["--http", &format!("127.0.0.1:{http}"), "--p2p", &format!("127.0.0.1:{}", http + 100)])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut follower = Follower(child);
-    let url = format!("http://127.0.0.1:{http}");
+    init_node(&net, &dir, &pw, &[]);
+    let (mut follower, url) = run_follower(&dir, net.base + 100, 7);
 
     let target = net.info(0).unwrap();
     let synced = wait_for(Duration::from_secs(60), "the follower to sync", || {
@@ -90,4 +100,20 @@ fn fresh_node_syncs_and_replay_matches() {
     assert_eq!(block_id(&net.url(0), num).as_deref(), Some(id.as_str()), "replayed head");
     let (_, block) = post(&net.url(0), "/v1/chain/get_block", &format!("{{\"block_num_or_id\":{num}}}")).unwrap();
     assert_eq!(block["action_mroot"].as_str(), Some(state.as_str()), "the replayed state is the network's");
+
+    // Export its state and start a third node from the snapshot instead of from genesis.
+    let snap = net.dir.parent().unwrap().join("state.snapshot");
+    let out = civitas().args(["node", "export-snapshot", "--dir"]).arg(&dir).arg("--out").arg(&snap).output().unwrap();
+    assert!(out.status.success(), "export: {}", String::from_utf8_lossy(&out.stderr));
+    let third = net.dir.parent().unwrap().join("from-snapshot");
+    init_node(&net, &third, &pw, &["--snapshot".as_ref(), snap.as_os_str()]);
+    let (_third, url3) = run_follower(&third, net.base + 101, 8);
+    let started = wait_for(Duration::from_secs(20), "the snapshot node's API", || info(&url3));
+    assert!(started.lib >= synced.lib, "it starts at the snapshot's LIB, not genesis: {started:?}");
+    let now = net.info(0).unwrap();
+    let caught =
+        wait_for(Duration::from_secs(60), "the snapshot node to catch up", || info(&url3).filter(|i| i.lib >= now.lib));
+    assert_eq!(block_id(&url3, caught.lib), block_id(&net.url(0), caught.lib), "same chain");
+    let log = std::fs::read_to_string(third.join("node.log")).unwrap();
+    assert!(log.contains("checkpoint=Some("), "started from the snapshot: {log}");
 }

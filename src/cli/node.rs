@@ -25,6 +25,10 @@ pub struct InitArgs {
     /// File holding the new keystore's password (else CIVITAS_KEYSTORE_PASSWORD, else a prompt).
     #[arg(long)]
     password_file: Option<PathBuf>,
+    /// Start from this state snapshot (`civitas node export-snapshot`) instead of from genesis;
+    /// needs --genesis.
+    #[arg(long)]
+    snapshot: Option<PathBuf>,
 }
 
 /// `civitas node …`.
@@ -96,6 +100,7 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
         producer: a.producer,
         password_file: a.password_file,
         kdf: KdfParams::DEFAULT,
+        snapshot: a.snapshot,
     })?;
     println!("initialized {}", a.dir.display());
     println!("  chain id     {}", r.chain_id);

@@ -118,15 +118,30 @@ pub(crate) async fn run(
     }
 
     let (read, write) = stream.into_split();
-    let (mut reader, writer) =
+    let (mut reader, mut writer) =
         transport::split(session, read, write, shared.cfg.max_frame_size, shared.cfg.idle_timeout);
-    // Our Hello goes first on the high queue, before anything else can be queued (nothing is
-    // routed to a connection that is not ready).
+    // Our Hello is written and flushed before we read theirs, so a peer we are about to refuse
+    // (wrong chain, old version) still gets our Hello and can say why it refuses us, whichever
+    // side reads first.
     let identity = shared.cfg.identity_key.as_ref().map(|k| PeerIdentity::sign(k, &handshake_hash, &shared.local));
-    link.send_message(&Message::Hello(Box::new(shared.hello(identity))));
+    let hello_frame: Frame = Message::Hello(Box::new(shared.hello(identity))).encode().into();
+    let sent = timeout(shared.cfg.handshake_timeout, async {
+        write_one(&shared, &link, &mut writer, &hello_frame).await?;
+        writer.flush().await
+    })
+    .await;
+    let hello_sent = match sent {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(transport_reason(&e)),
+        Err(_) => Err(DisconnectReason::Timeout),
+    };
     let writer_task = shared.tracker.spawn(write_loop(shared.clone(), link.clone(), writer, high_rx, low_rx));
 
-    let reason = match receive_hello(&shared, &link, &mut reader, &handshake_hash).await {
+    let received = match hello_sent {
+        Ok(()) => receive_hello(&shared, &link, &mut reader, &handshake_hash).await,
+        Err(reason) => Err(reason),
+    };
+    let reason = match received {
         Err(reason) => reason,
         Ok(hello) if !shared.mark_ready(link.conn, &hello) => link.close_reason().unwrap_or(DisconnectReason::Shutdown),
         Ok(hello) => {

@@ -515,13 +515,17 @@ impl Shared {
 
     /// Gossips `msg` to every ready peer that does not have it yet.
     pub(crate) fn broadcast(&self, msg: &Message) -> usize {
+        let links = self.ready_links();
+        if links.is_empty() {
+            // Nobody to tell (a lone producer): no encoding, hashing or seen-set entry.
+            return 0;
+        }
         let bytes = msg.encode();
         if bytes.len() > self.cfg.max_frame_size {
             warn!(target: "net", kind = msg.kind(), len = bytes.len(), "not broadcasting an oversized message");
             return 0;
         }
         let hash: Checksum256 = sha256(&bytes);
-        let links = self.ready_links();
         let ids: Vec<ConnId> = links.iter().map(|l| l.conn).collect();
         let targets = lock(&self.seen).select_targets(hash, &ids);
         let frame: Frame = bytes.into();

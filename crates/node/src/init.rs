@@ -24,6 +24,9 @@ pub struct InitOptions {
     pub password_file: Option<PathBuf>,
     /// Key derivation cost (lighter for throwaway test networks).
     pub kdf: KdfParams,
+    /// A state snapshot of the chain (`civitas node export-snapshot`) to start from instead of
+    /// genesis; needs `genesis`.
+    pub snapshot: Option<PathBuf>,
 }
 
 /// What `civitas init` made.
@@ -74,6 +77,17 @@ pub fn init(opts: &InitOptions) -> anyhow::Result<InitReport> {
         Some(p) => Some(datadir::load_genesis(p)?),
         None => None,
     };
+    // Check the snapshot before creating anything: it must be intact and of this chain.
+    let snapshot = match (&opts.snapshot, &given) {
+        (Some(_), None) => bail!("--snapshot needs the --genesis of the snapshot's chain"),
+        (Some(path), Some(g)) => {
+            let s = civitas_storage::import_snapshot(path).with_context(|| format!("reading {}", path.display()))?;
+            civitas_consensus::Consensus::from_checkpoint(g, Default::default(), &s.bytes)
+                .with_context(|| format!("{} cannot start this chain", path.display()))?;
+            Some(s)
+        }
+        (None, _) => None,
+    };
     let pw = datadir::password(opts.password_file.as_deref(), "new keystore password: ")?;
     if pw.is_empty() {
         bail!("the keystore password is empty");
@@ -99,6 +113,11 @@ pub fn init(opts: &InitOptions) -> anyhow::Result<InitReport> {
     }
     config.save(dir)?;
     datadir::node_key(dir)?;
+    if let Some(s) = snapshot {
+        // A checkpoint at log offset 0: the node starts from it and replays an empty log.
+        let cps = civitas_storage::Checkpoints::open(dir.join("checkpoints"))?;
+        cps.write(0, s.lib_num, &s.bytes).context("installing the snapshot")?;
+    }
     Ok(InitReport { public_key, chain_id: genesis.chain_id(), new_chain })
 }
 

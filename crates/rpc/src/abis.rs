@@ -77,3 +77,12 @@ impl Abis {
         self.0.get(&account)
     }
 }
+
+#[cfg(test)]
+impl Abis {
+    /// The native contracts' ABIs, as a node at genesis publishes them.
+    pub(crate) fn native() -> Abis {
+        let defs = civitas_chain::abis::native_abis().expect("native ABIs");
+        Abis(defs.into_iter().map(|(a, d)| (a, Arc::new(Abi::new(d).expect("valid ABI")))).collect())
+    }
+}

@@ -16,7 +16,12 @@ use crate::error::{ApiError, ApiResult};
 pub(crate) fn response(status: StatusCode, value: &Value) -> Response {
     // Serializing a `Value` cannot fail (its map keys are strings).
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let mut r = (status, body).into_response();
+    json_response(status, body)
+}
+
+/// `json` (serialized JSON) as the response body with a JSON content type.
+pub(crate) fn json_response(status: StatusCode, json: Vec<u8>) -> Response {
+    let mut r = (status, json).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }

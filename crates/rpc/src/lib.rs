@@ -35,6 +35,7 @@ mod server;
 mod stream;
 mod tables;
 mod txsearch;
+mod verify_pool;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -20,7 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::abis::AbiCache;
 use crate::error::{ApiError, ApiResult};
-use crate::json::{parse_body, response};
+use crate::json::{json_response, parse_body, response};
 use crate::{
     accounts, blocks, chain_info, civitas, dashboard, diversity, keys, metrics, producers, push, stream, tables,
     RpcConfig, RpcState,
@@ -56,24 +56,39 @@ impl Shared {
 /// A successful answer: a status (200, or 202 for pushes) and a JSON body.
 pub(crate) struct Reply {
     status: StatusCode,
-    body: Value,
+    body: ReplyBody,
+}
+
+/// A JSON answer, as a tree or already serialized.
+enum ReplyBody {
+    Value(Value),
+    /// Serialized by the handler (bulk answers, rendered without a `Value` tree).
+    Raw(Vec<u8>),
 }
 
 impl Reply {
     /// 200 with `body`.
     pub(crate) fn ok(body: Value) -> ApiResult<Reply> {
-        Ok(Reply { status: StatusCode::OK, body })
+        Ok(Reply { status: StatusCode::OK, body: ReplyBody::Value(body) })
     }
 
     /// 202 with `body` (what nodeos answers to pushes).
     pub(crate) fn accepted(body: Value) -> ApiResult<Reply> {
-        Ok(Reply { status: StatusCode::ACCEPTED, body })
+        Ok(Reply { status: StatusCode::ACCEPTED, body: ReplyBody::Value(body) })
+    }
+
+    /// 202 with `json`, a serialized JSON value.
+    pub(crate) fn accepted_raw(json: Vec<u8>) -> ApiResult<Reply> {
+        Ok(Reply { status: StatusCode::ACCEPTED, body: ReplyBody::Raw(json) })
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        response(self.status, &self.body)
+        match self.body {
+            ReplyBody::Value(v) => response(self.status, &v),
+            ReplyBody::Raw(json) => json_response(self.status, json),
+        }
     }
 }
 
@@ -113,7 +128,7 @@ pub fn router(state: RpcState) -> Router {
         ("push_transaction", chain("push_transaction", push::push_transaction)),
         ("send_transaction", chain("send_transaction", push::push_transaction)),
         ("send_transaction2", chain("send_transaction2", push::send_transaction2)),
-        ("push_transactions", chain("push_transactions", push::push_transactions)),
+        ("push_transactions", chain_raw("push_transactions", push::push_transactions)),
         ("get_transaction_status", chain("get_transaction_status", civitas::get_transaction_status)),
         ("get_transaction_id", chain("get_transaction_id", keys::get_transaction_id)),
     ];
@@ -149,13 +164,26 @@ where
     F: Fn(Arc<Shared>, Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ApiResult<Reply>> + Send + 'static,
 {
+    chain_raw(endpoint, move |s: Arc<Shared>, bytes: Bytes| {
+        let f = f.clone();
+        async move { f(s, parse_body(&bytes)?).await }
+    })
+}
+
+/// A `/v1/chain/*` route that parses the body itself (`push_transactions`, whose bodies are
+/// large enough that a `serde_json::Value` tree of them costs real CPU). Bodies are read as
+/// [`chain`] reads them, and errors name the endpoint the same way.
+fn chain_raw<F, Fut>(endpoint: &'static str, f: F) -> MethodRouter<Arc<Shared>>
+where
+    F: Fn(Arc<Shared>, Bytes) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ApiResult<Reply>> + Send + 'static,
+{
     any(move |State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body| {
         let f = f.clone();
         async move {
             let result = async {
                 let bytes = read_body(&headers, body, s.state.config.max_body_bytes).await?;
-                let value = parse_body(&bytes)?;
-                f(s, value).await
+                f(s, bytes).await
             }
             .await;
             match result {

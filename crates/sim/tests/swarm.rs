@@ -23,7 +23,14 @@ fn swarm_ci_seeds() {
                 s.spawn(move || {
                     (first + t as u64..first + count)
                         .step_by(threads)
-                        .map(|seed| run(seed, spec()).map(|r| r.finalized))
+                        .map(|seed| {
+                            let r = run(seed, spec()).map(|r| r.finalized);
+                            // Long documented runs show their progress.
+                            if count > CI_SEEDS && seed % 250 == 0 {
+                                eprintln!("seed {seed}: {}", if r.is_ok() { "ok" } else { "FAILED" });
+                            }
+                            r
+                        })
                         .collect::<Vec<_>>()
                 })
             })

@@ -431,6 +431,26 @@ async fn batches_and_failure_traces() {
     assert!(list[2]["processed"]["except"].is_null());
     assert_eq!(list[3]["processed"]["except"]["code"], 3_010_010);
 
+    // A batch of well-formed packed transactions (decoded without a Value tree): failures
+    // of the chain, of the signature and duplicates all come back as failure traces.
+    let (_, e) = node.transfer("bob", "carol", "3.0000 CIV", "three", &key("bob"));
+    let (_, too_much) = node.transfer("bob", "carol", "7000.0000 CIV", "too much", &key("bob"));
+    let (_, wrong_key) = node.transfer("bob", "carol", "1.0000 CIV", "wrong key", &key("carol"));
+    let (status, v) = node.post("/v1/chain/push_transactions", json!([e, too_much, e, wrong_key])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 4);
+    let p = &list[0]["processed"];
+    assert!(p["except"].is_null());
+    assert_eq!(p["id"], list[0]["transaction_id"]);
+    assert_eq!(p["action_traces"][0]["act"]["data"]["quantity"], "3.0000 CIV");
+    assert_eq!(p["action_traces"][0]["act"]["data"]["memo"], "three");
+    assert_eq!(list[1]["processed"]["except"]["code"], 3_050_003);
+    assert_eq!(list[2]["transaction_id"], list[0]["transaction_id"]);
+    assert!(!list[2]["processed"]["except"].is_null(), "{}", list[2]);
+    assert!(!list[3]["processed"]["except"].is_null(), "{}", list[3]);
+    assert!(list.iter().skip(1).all(|r| r["processed"]["except"]["stack"].is_array()));
+
     let (_, c) = node.transfer("bob", "carol", "9999.0000 CIV", "fails", &key("bob"));
     let (status, v) = node
         .post(
