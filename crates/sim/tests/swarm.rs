@@ -25,9 +25,11 @@ fn swarm_ci_seeds() {
                         .step_by(threads)
                         .map(|seed| {
                             let r = run(seed, spec()).map(|r| r.finalized);
-                            // Long documented runs show their progress.
-                            if count > CI_SEEDS && seed % 250 == 0 {
-                                eprintln!("seed {seed}: {}", if r.is_ok() { "ok" } else { "FAILED" });
+                            // Long documented runs show their progress, and each failure at once.
+                            if let Err(e) = &r {
+                                eprintln!("seed {seed} FAILED: {e}");
+                            } else if count > CI_SEEDS && seed % 100 == 0 {
+                                eprintln!("seed {seed} ok");
                             }
                             r
                         })
