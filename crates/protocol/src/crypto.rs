@@ -155,6 +155,17 @@ impl Unpack for PublicKey {
     }
 }
 
+thread_local! {
+    static TRX_RECOVERIES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many client-signature recoveries ([`Signature::recover`]) the calling thread has made.
+/// Tests use it to show that a transaction's keys are recovered once, at admission, and never
+/// again when blocks holding it are produced or applied.
+pub fn transaction_recoveries_on_this_thread() -> u64 {
+    TRX_RECOVERIES.with(std::cell::Cell::get)
+}
+
 impl Signature {
     /// The Antelope canonicality rule (r and s each below 2^255 with no redundant zero byte).
     pub fn is_canonical(&self) -> bool {
@@ -167,6 +178,7 @@ impl Signature {
         if !self.is_canonical() {
             return Err(CryptoError::NonCanonical);
         }
+        TRX_RECOVERIES.with(|c| c.set(c.get() + 1));
         self.recover_low_s(digest)
     }
 

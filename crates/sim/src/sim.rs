@@ -282,6 +282,11 @@ impl Sim {
         }
     }
 
+    /// Transactions the simulation has created and signed so far.
+    pub fn transactions_created(&self) -> u64 {
+        self.tx_counter
+    }
+
     /// Runs until virtual time `until_ms`, stopping early at the first violation.
     pub fn run_until(&mut self, until_ms: u64) -> Result<(), Violation> {
         while let Some(t) = self.net.peek_time() {

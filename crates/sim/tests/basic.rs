@@ -1,5 +1,6 @@
 //! Fault-free networks and simple scenarios.
 
+use civitas_protocol::crypto::transaction_recoveries_on_this_thread;
 use civitas_sim::scenario::quiesce;
 use civitas_sim::{Sim, SimConfig};
 
@@ -22,5 +23,30 @@ fn fault_free_network_finalizes_and_converges() {
     // is justified by the next one and final about two blocks later (docs/consensus.md).
     assert!(h - l <= 3, "LIB lag {}", h - l);
     sim.checker.check_pay(&sim.nodes);
+    assert_eq!(sim.checker.violation, None);
+}
+
+/// Keys are recovered once per transaction, when it is admitted (the simulator's shell verifies
+/// each new transaction once, as the node's API does): producing blocks and applying them on all
+/// 21 nodes never recovers a transaction signature again. The simulator runs on this thread, so
+/// the thread's counter sees every recovery it makes.
+#[test]
+fn transaction_keys_are_recovered_once_at_admission() {
+    let mut sim = Sim::new(SimConfig { seed: 11, tx_per_slot: 4, ..Default::default() });
+    let before = transaction_recoveries_on_this_thread();
+    sim.run_until(3 * 21 * 500).unwrap();
+    quiesce(&mut sim, 2000);
+    let recoveries = transaction_recoveries_on_this_thread() - before;
+    let core = sim.nodes[0].core.as_ref().unwrap();
+    let lib = core.lib().num;
+    // Fault-free: no forks, so the persisted blocks up to LIB are the irreversible chain.
+    let in_blocks: usize =
+        sim.nodes[0].disk.blocks.iter().filter(|b| b.block_num() <= lib).map(|b| b.transactions.len()).sum();
+    println!("{recoveries} recoveries, {in_blocks} transactions in irreversible blocks on 21 nodes");
+    assert!(in_blocks >= 200, "the network carried transactions: {in_blocks}");
+    // One signature per transfer, recovered by the shell when the transfer was created; none
+    // when 21 nodes produced and applied the blocks holding them.
+    assert_eq!(recoveries, sim.transactions_created());
+    assert!(recoveries >= in_blocks as u64);
     assert_eq!(sim.checker.violation, None);
 }
