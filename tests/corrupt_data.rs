@@ -16,6 +16,7 @@
 
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // end-to-end tests drive real processes in real time
 
+mod common;
 mod support;
 
 use std::path::{Path, PathBuf};

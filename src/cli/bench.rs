@@ -1,6 +1,20 @@
 //! `civitas bench …`: the benchmarks whose figures go into BENCHMARKS.md.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+
+/// The generated chain of the replay and sync benchmarks.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// Funded accounts.
+    #[arg(long, default_value_t = 10_000)]
+    accounts: usize,
+    /// Transfers in the chain.
+    #[arg(long, default_value_t = 200_000)]
+    transfers: usize,
+    /// Transfers per block.
+    #[arg(long, default_value_t = 5_000)]
+    per_block: usize,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -23,29 +37,9 @@ pub enum BenchCommand {
         per_block: usize,
     },
     /// Replay of a block log full of transfers (`civitas node replay` on a generated chain).
-    Replay {
-        /// Funded accounts.
-        #[arg(long, default_value_t = 10_000)]
-        accounts: usize,
-        /// Transfers in the chain.
-        #[arg(long, default_value_t = 200_000)]
-        transfers: usize,
-        /// Transfers per block.
-        #[arg(long, default_value_t = 5_000)]
-        per_block: usize,
-    },
+    Replay(ChainArgs),
     /// A fresh node syncing a generated chain from a peer over P2P, then restarting after kill -9.
-    Sync {
-        /// Funded accounts.
-        #[arg(long, default_value_t = 10_000)]
-        accounts: usize,
-        /// Transfers in the chain.
-        #[arg(long, default_value_t = 200_000)]
-        transfers: usize,
-        /// Transfers per block.
-        #[arg(long, default_value_t = 5_000)]
-        per_block: usize,
-    },
+    Sync(ChainArgs),
     /// Transfers signed in advance, pushed over HTTP by concurrent clients into a
     /// single-producer node, counted once irreversible.
     Http {
@@ -104,7 +98,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("applied per second, verifying on 1 core:         {:>10.0}", f.verify_and_apply_per_sec);
             println!("signatures verified per second, all cores:       {:>10.0}", f.verify_parallel_per_sec);
         }
-        BenchCommand::Replay { accounts, transfers, per_block } => {
+        BenchCommand::Replay(ChainArgs { accounts, transfers, per_block }) => {
             anyhow::ensure!(accounts >= 2 && per_block > 0, "need at least 2 accounts and 1 transfer per block");
             let dir = scratch("replay")?;
             println!("generating {transfers} transfers in blocks of {per_block}…");
@@ -118,7 +112,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             );
             let _ = std::fs::remove_dir_all(&dir);
         }
-        BenchCommand::Sync { accounts, transfers, per_block } => {
+        BenchCommand::Sync(ChainArgs { accounts, transfers, per_block }) => {
             anyhow::ensure!(accounts >= 2 && per_block > 0, "need at least 2 accounts and 1 transfer per block");
             let dir = scratch("sync")?;
             println!("generating {transfers} transfers in blocks of {per_block}…");

@@ -12,20 +12,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+// The HTTP probes are the ones the localnet tests use (tests/common); a test binary using this
+// module declares `mod common;` too.
+use crate::common::agent;
+pub use crate::common::{wait_for, Info};
+
 /// Start-up (keystore decryption, state restore) on a loaded 2-core machine stays well within this.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Polls `f` every 50 ms until it returns `Some`, panicking after `timeout` with `what`.
-pub fn wait_for<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(t0.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// Two ports nobody listens on right now, for HTTP and P2P. Both listeners are held until both
 /// are picked, so the kernel cannot hand out the same port twice; the ports may be reused later,
@@ -34,23 +27,6 @@ pub fn free_ports() -> (u16, u16) {
     let a = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let b = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(3)))
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// Head and LIB as `get_info` reports them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Info {
-    pub head: u32,
-    pub lib: u32,
-    pub head_id: String,
-    pub lib_id: String,
 }
 
 /// A node's data directory and, while it runs, its process.
@@ -224,28 +200,17 @@ impl TestNode {
 
     /// POSTs `body` to `path` and parses the JSON answer of a 200.
     pub fn post(&self, path: &str, body: &str) -> Option<Value> {
-        let mut r = agent().post(format!("{}{path}", self.url())).send(body).ok()?;
-        if r.status().as_u16() != 200 {
-            return None;
-        }
-        serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
+        crate::common::post(&self.url(), path, body).filter(|(status, _)| *status == 200).map(|(_, v)| v)
     }
 
     /// `get_info`, or `None` while the API does not answer.
     pub fn info(&self) -> Option<Info> {
-        let v = self.post("/v1/chain/get_info", "{}")?;
-        Some(Info {
-            head: v["head_block_num"].as_u64()? as u32,
-            lib: v["last_irreversible_block_num"].as_u64()? as u32,
-            head_id: v["head_block_id"].as_str()?.to_string(),
-            lib_id: v["last_irreversible_block_id"].as_str()?.to_string(),
-        })
+        crate::common::info(&self.url())
     }
 
     /// The id of block `num` on the node's chain.
     pub fn block_id(&self, num: u32) -> Option<String> {
-        let v = self.post("/v1/chain/get_block", &format!("{{\"block_num_or_id\":{num}}}"))?;
-        v["id"].as_str().map(str::to_string)
+        crate::common::block_id(&self.url(), num)
     }
 
     /// A Prometheus metric without labels from `/metrics`.

@@ -5,16 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use civitas_chain::contracts::token::Transfer;
 use civitas_chain::Genesis;
 use civitas_consensus::{BlockLimits, Consensus, CoreConfig, Input, LocalProducer, Output};
 use civitas_protocol::transaction::VerifiedTransaction;
-use civitas_protocol::{
-    Action, Asset, Bytes, Checksum256, Name, Pack, PackedTransaction, PermissionLevel, PrivateKey, SignedBlock,
-    TimePointSec, Transaction,
-};
+use civitas_protocol::{Checksum256, Name, PackedTransaction, PrivateKey, SignedBlock, Transaction};
 
-use crate::transfers::{account, genesis};
+use crate::transfers::{genesis, transfer_trx};
 
 /// A generated chain.
 pub struct GenChain {
@@ -42,25 +38,12 @@ pub fn sign_transfers(
     salt: u64,
 ) -> Vec<(Transaction, PackedTransaction)> {
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    let sym = "4,CIV".parse().expect("valid");
     let make = |i: usize| {
         let mut x = (i as u64 ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         x ^= x >> 29;
         let from = (x % n as u64) as usize;
         let to = (from + 1 + (x >> 32) as usize % (n - 1)) % n;
-        let args = Transfer {
-            from: account(from),
-            to: account(to),
-            quantity: Asset::new(1, sym).expect("valid"),
-            memo: format!("{salt}-{i}"),
-        };
-        let action = Action {
-            account: civitas_chain::names::EOSIO_TOKEN,
-            name: Name::constant("transfer"),
-            authorization: vec![PermissionLevel::new(account(from), civitas_chain::names::ACTIVE)],
-            data: Bytes(args.packed()),
-        };
-        let trx = Transaction::new(TimePointSec(expiration), ref_id, vec![action]);
+        let trx = transfer_trx(from, to, format!("{salt}-{i}"), expiration, ref_id);
         let packed = trx.sign(chain_id, &[key]);
         (trx, packed)
     };

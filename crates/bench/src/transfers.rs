@@ -81,6 +81,23 @@ pub fn genesis(n: usize, key: &PrivateKey) -> Genesis {
     }
 }
 
+/// An unsigned transfer of 0.0001 CIV from bench account `from` to `to`.
+pub fn transfer_trx(from: usize, to: usize, memo: String, expiration: u32, ref_id: &Checksum256) -> Transaction {
+    let args = Transfer {
+        from: account(from),
+        to: account(to),
+        quantity: Asset::new(1, "4,CIV".parse().expect("constant symbol")).expect("in range"),
+        memo,
+    };
+    let action = Action {
+        account: civitas_chain::names::EOSIO_TOKEN,
+        name: Name::constant("transfer"),
+        authorization: vec![PermissionLevel::new(account(from), civitas_chain::names::ACTIVE)],
+        data: Bytes(args.packed()),
+    };
+    Transaction::new(TimePointSec(expiration), ref_id, vec![action])
+}
+
 /// Signs `count` transfers between random-ish pairs of the first `n` accounts.
 pub fn signed_transfers(
     n: usize,
@@ -90,7 +107,6 @@ pub fn signed_transfers(
     key: &PrivateKey,
     expiration: u32,
 ) -> Vec<PackedTransaction> {
-    let sym = "4,CIV".parse().expect("valid");
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     (0..count)
         .map(|i| {
@@ -99,20 +115,7 @@ pub fn signed_transfers(
             x ^= x << 17;
             let from = (x % n as u64) as usize;
             let to = (from + 1 + (x >> 32) as usize % (n - 1)) % n;
-            let args = Transfer {
-                from: account(from),
-                to: account(to),
-                quantity: Asset::new(1, sym).expect("valid"),
-                memo: format!("{i}"),
-            };
-            let action = Action {
-                account: civitas_chain::names::EOSIO_TOKEN,
-                name: Name::constant("transfer"),
-                authorization: vec![PermissionLevel::new(account(from), civitas_chain::names::ACTIVE)],
-                data: Bytes(args.packed()),
-            };
-            let trx = Transaction::new(TimePointSec(expiration), ref_id, vec![action]);
-            trx.sign(chain_id, &[key])
+            transfer_trx(from, to, format!("{i}"), expiration, ref_id).sign(chain_id, &[key])
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use civitas_consensus::Consensus;
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{sha256, Checksum256, SignedBlock, Transaction, Unpack};
 use serde_json::{json, Value};
@@ -50,21 +51,28 @@ fn scan(block: &SignedBlock, id: &Checksum256, max_size: usize) -> Option<(usize
     })
 }
 
+/// The blocks of the head's branch held in memory, head first: down to the LIB (inclusive) and
+/// at most [`SEARCH_BLOCKS`] below the head; and the lowest number searched.
+fn reversible_blocks(c: &Consensus) -> (Vec<Arc<SignedBlock>>, u32) {
+    let head = c.head();
+    let lowest = head.num.saturating_sub(SEARCH_BLOCKS).max(1);
+    let mut recent = Vec::new();
+    let mut cur = Some(head.clone());
+    while let Some(e) = cur {
+        if e.num < lowest {
+            break;
+        }
+        recent.push(e.block.clone());
+        cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
+    }
+    (recent, lowest)
+}
+
 /// Looks `id` up.
 pub(crate) async fn locate(s: &Arc<Shared>, id: Checksum256) -> ApiResult<Location> {
     let (pending, recent, lib, lowest) = s.read(|c| {
         let pending = if c.pool().contains(&id) { c.pool().iter().find(|vt| vt.id == id).cloned() } else { None };
-        let head = c.head();
-        let lowest = head.num.saturating_sub(SEARCH_BLOCKS).max(1);
-        let mut recent = Vec::new();
-        let mut cur = Some(head.clone());
-        while let Some(e) = cur {
-            if e.num < lowest {
-                break;
-            }
-            recent.push(e.block.clone());
-            cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
-        }
+        let (recent, lowest) = reversible_blocks(c);
         (pending, recent, c.lib().num, lowest)
     });
     if let Some(vt) = pending {
@@ -131,17 +139,7 @@ pub(crate) fn describe(s: &Shared, id: Checksum256, loc: &Location) -> Value {
 /// blocking thread, with stored blocks read there too.
 pub(crate) async fn recent(s: &Arc<Shared>, limit: usize) -> ApiResult<Vec<Value>> {
     let (recent, lib, lowest) = s.read(|c| {
-        let head = c.head();
-        let lowest = head.num.saturating_sub(SEARCH_BLOCKS).max(1);
-        let mut recent = Vec::new();
-        let mut cur = Some(head.clone());
-        while let Some(e) = cur {
-            if e.num < lowest {
-                break;
-            }
-            recent.push(e.block.clone());
-            cur = if e.num > c.lib().num { c.forkdb().get(&e.previous()).cloned() } else { None };
-        }
+        let (recent, lowest) = reversible_blocks(c);
         (recent, c.lib().num, lowest)
     });
     let shared = s.clone();
