@@ -67,6 +67,15 @@ pub enum BenchCommand {
         /// Transfers submitted per slot.
         #[arg(long, default_value_t = 1)]
         tx_per_slot: u32,
+        /// Network shape: mesh, ring, line, random:K or sentries.
+        #[arg(long, default_value = "mesh")]
+        topology: civitas_bench::sim::Topology,
+        /// One-way link latency in milliseconds.
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        /// Non-producing nodes (the sentries of the sentry topology).
+        #[arg(long, default_value_t = 1)]
+        observers: usize,
     },
 }
 
@@ -148,10 +157,12 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             );
             let _ = std::fs::remove_dir_all(&dir);
         }
-        BenchCommand::Sim { producers, rounds, tx_per_slot } => {
+        BenchCommand::Sim { producers, rounds, tx_per_slot, topology, latency_ms, observers } => {
             anyhow::ensure!(producers >= 1 && rounds >= 3, "need producers ≥ 1 and rounds ≥ 3");
-            let f = civitas_bench::sim::run(producers, rounds, tx_per_slot);
-            println!("{producers} producers, {rounds} rounds at 500 ms blocks, 50 ms links");
+            let f = civitas_bench::sim::run(producers, observers, rounds, tx_per_slot, topology, latency_ms);
+            println!(
+                "{producers} producers and {observers} observers, {topology}, {rounds} rounds at 500 ms blocks, {latency_ms} ms links"
+            );
             println!("simulated producer-rounds per second: {:>8.1}", f.producer_rounds_per_sec);
             println!(
                 "LIB lag: mean {:.2} blocks ({:.2} s), max {} blocks",

@@ -4,6 +4,8 @@ use std::time::Instant;
 
 use civitas_sim::{LinkModel, Sim, SimConfig};
 
+pub use civitas_sim::Topology;
+
 /// Results of one run.
 #[derive(Debug, Clone)]
 pub struct SimFigures {
@@ -19,20 +21,29 @@ pub struct SimFigures {
     pub mean_lag_secs: f64,
 }
 
-/// Runs a fault-free network of `producers` for `rounds` rounds.
-pub fn run(producers: usize, rounds: u64, tx_per_slot: u32) -> SimFigures {
+/// Runs a fault-free network of `producers` (and `observers`, the sentries of the sentry
+/// topology) for `rounds` rounds over links of `latency_ms`.
+pub fn run(
+    producers: usize,
+    observers: usize,
+    rounds: u64,
+    tx_per_slot: u32,
+    topology: Topology,
+    latency_ms: u64,
+) -> SimFigures {
     let cfg = SimConfig {
         seed: 1,
         producers,
-        observers: 1,
+        observers,
         block_interval_ms: 500,
-        link: LinkModel { latency_ms: 50, jitter_ms: 0, loss: 0.0 },
+        link: LinkModel { latency_ms, jitter_ms: 0, loss: 0.0 },
         tx_per_slot,
         byzantine: vec![],
         accounts: 20,
         candidates: producers,
         user_stake: 0,
         genesis_votes: vec![],
+        topology,
     };
     let mut sim = Sim::new(cfg);
     let round_ms = producers as u64 * 500;

@@ -165,7 +165,7 @@ fn main() {
     let start = Instant::now();
     let mut total = 0;
     for _ in 0..rounds {
-        total += b.chain.elect(21).len();
+        total += b.chain.elect(21, &[]).len();
     }
     let elect_us = start.elapsed().as_secs_f64() * 1e6 / rounds as f64;
     assert_eq!(total, 21 * rounds);
@@ -212,7 +212,7 @@ fn main() {
 
     let start = Instant::now();
     for _ in 0..rounds {
-        total += b.chain.elect(21).len();
+        total += b.chain.elect(21, &[]).len();
     }
     let elect_us = start.elapsed().as_secs_f64() * 1e6 / rounds as f64;
     println!("  Chain::elect(21) after the votes moved: {elect_us:.1} µs per call");

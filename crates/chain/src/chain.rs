@@ -23,8 +23,10 @@ pub struct ChainConfig {
     pub max_transaction_size: usize,
 }
 
-/// The default largest transaction: 128 KiB, ample for any native action.
-pub const DEFAULT_MAX_TRANSACTION_SIZE: usize = 128 * 1024;
+/// The largest transaction: 128 KiB as carried in a block (signatures and context-free data
+/// included) and uncompressed, ample for any native action. A protocol limit, the same on
+/// every node.
+pub const DEFAULT_MAX_TRANSACTION_SIZE: usize = civitas_protocol::limits::MAX_TRANSACTION_BYTES;
 
 impl ChainConfig {
     /// The configuration of a genesis.
@@ -46,7 +48,8 @@ pub struct TransactionTrace {
     pub producer: Name,
     /// The actions, in execution order.
     pub actions: Vec<Action>,
-    /// Uncompressed size in bytes.
+    /// Bytes it takes in a block (signatures and context-free data included): what is billed
+    /// as NET and reported as `net_usage_words`.
     pub net_bytes: usize,
 }
 
@@ -153,7 +156,9 @@ impl Chain {
         self.kv.undo_depth() - usize::from(self.pending.is_some())
     }
 
-    /// Checks a transaction's shape (no state needed).
+    /// Checks a transaction's shape (no state needed). `size` is the larger of its
+    /// uncompressed size and the bytes it takes in a block (signatures and context-free data
+    /// included), so nothing a transaction carries escapes the limit.
     pub fn check_shape(&self, trx: &Transaction, size: usize) -> Result<(), ChainError> {
         if size > self.config.max_transaction_size {
             return Err(ChainError::TooBig { size, max: self.config.max_transaction_size });
@@ -182,7 +187,14 @@ impl Chain {
     pub fn apply_transaction(&mut self, vt: &VerifiedTransaction) -> Result<TransactionTrace, ChainError> {
         let block = self.pending.expect("apply_transaction without an open block");
         let trx = &vt.trx;
-        self.check_shape(trx, vt.size)?;
+        self.check_shape(trx, vt.size.max(vt.wire_bytes))?;
+        if vt.context_free_entries > 0 {
+            // Context-free data only serves context-free actions, which Civitas does not run;
+            // accepting it would let any account fill blocks with bytes nothing reads.
+            return Err(ChainError::InvalidTransaction(
+                "context-free data is not supported: the chain has no context-free actions".into(),
+            ));
+        }
         let now_secs = block.time.secs();
         let exp = i64::from(trx.expiration.0);
         if exp < now_secs {
@@ -203,9 +215,7 @@ impl Chain {
         if records::trx_seen(&self.kv, &vt.id) {
             return Err(ChainError::Duplicate(vt.id));
         }
-        if !vt.preauthorized {
-            self.check_authorization(&trx.actions, &vt.signers)?;
-        }
+        self.check_authorization(&trx.actions, &vt.signers)?;
 
         self.kv.begin_nested();
         records::remember_trx(&mut self.kv, &vt.id, trx.expiration.0);
@@ -223,7 +233,7 @@ impl Chain {
             block_time: block.time,
             producer: block.producer,
             actions: trx.actions.clone(),
-            net_bytes: vt.size,
+            net_bytes: vt.wire_bytes,
         })
     }
 

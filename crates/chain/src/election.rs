@@ -1,4 +1,9 @@
 //! The ranked candidates the consensus core takes at each round boundary (SPEC §3.2).
+//!
+//! The size rule (docs/governance.md, "Election"): a round never has fewer producers than
+//! the configured count while that many registered candidates exist, and never fewer than the
+//! round before (Antelope's rule). Without it, one early holder of the activation stake voting
+//! for a single candidate would get a one-key chain (quorum of one).
 
 use civitas_protocol::ProducerKey;
 
@@ -7,21 +12,27 @@ use crate::contracts::system::tables::{self, ProducerInfo};
 
 impl Chain {
     /// The producers for the next round, best first, at most `n` (the consensus layer shuffles
-    /// them).
+    /// them). `current` is the schedule of the round that ends.
     ///
     /// Until elections activate (`activation_threshold` of the supply staked and voting), the
-    /// genesis producers keep producing. After activation: the registered, active producers
-    /// with more than zero votes, by total votes descending and then by name ascending. If
-    /// fewer than `n` qualify, the round is smaller; if none does, the genesis producers
-    /// produce, so the list is never empty.
-    pub fn elect(&self, n: usize) -> Vec<ProducerKey> {
-        if tables::global(self.kv()).activated {
-            let elected = self.ranked_candidates(n);
-            if !elected.is_empty() {
-                return elected;
-            }
+    /// genesis producers keep producing. After activation: the registered, active candidates
+    /// by total votes descending, then by name ascending — candidates without votes included,
+    /// ranked after every voted one, so the set only falls short of `n` when fewer candidates
+    /// are registered. If that set would be smaller than `current`, the current producers
+    /// stay (the set never shrinks); if nobody is registered, the genesis producers produce,
+    /// so the list is never empty.
+    pub fn elect(&self, n: usize, current: &[ProducerKey]) -> Vec<ProducerKey> {
+        if !tables::global(self.kv()).activated {
+            return self.genesis_producers(n);
         }
-        self.genesis_producers(n)
+        let elected = self.ranked_candidates(n);
+        if elected.len() < current.len().min(n) {
+            return current.to_vec();
+        }
+        if elected.is_empty() {
+            return self.genesis_producers(n);
+        }
+        elected
     }
 
     /// The genesis producers, in genesis order, at most `n`.
@@ -35,11 +46,10 @@ impl Chain {
             .collect()
     }
 
-    /// The top `n` electable producers (active, votes > 0), ranked as [`Chain::elect`] ranks
-    /// them, whether or not elections are active.
+    /// The top `n` registered, active candidates, ranked as [`Chain::elect`] ranks them
+    /// (votes descending, then name), whether or not elections are active.
     pub fn ranked_candidates(&self, n: usize) -> Vec<ProducerKey> {
-        let mut candidates: Vec<ProducerInfo> =
-            tables::all_producers(self.kv()).filter(|p| p.is_active && p.votes() > 0).collect();
+        let mut candidates: Vec<ProducerInfo> = tables::all_producers(self.kv()).filter(|p| p.is_active).collect();
         candidates.sort_by(|a, b| b.votes().cmp(&a.votes()).then(a.owner.cmp(&b.owner)));
         candidates
             .into_iter()

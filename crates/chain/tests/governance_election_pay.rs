@@ -17,12 +17,12 @@ fn names(keys: &[civitas_protocol::ProducerKey]) -> Vec<String> {
 }
 
 #[test]
-fn election_ranks_by_votes_then_name_and_skips_inactive_and_unvoted() {
+fn election_ranks_by_votes_then_name_and_skips_inactive() {
     let mut g = gov_genesis();
     g.governance.activation_threshold = 0;
     let mut h = Harness::with_genesis(&g);
     assert!(h.chain.elections_active());
-    assert_eq!(names(&h.chain.elect(21)), ["bp1"], "nobody has votes: the genesis producers");
+    assert_eq!(names(&h.chain.elect(21, &[])), ["bp1"], "nobody has votes: the registered genesis producer");
     for p in ["bp2", "bp3", "bp4", "bp5"] {
         h.ok(regproducer(p));
     }
@@ -32,22 +32,55 @@ fn election_ranks_by_votes_then_name_and_skips_inactive_and_unvoted() {
     h.ok(voteproducer("alice", "", &["bp2", "bp3"]));
     h.ok(voteproducer("bob", "", &["bp3"]));
     h.ok(voteproducer("carol", "", &["bp4", "bp5"]));
-    assert_eq!(names(&h.chain.elect(21)), ["bp3", "bp2", "bp4", "bp5"], "bp1 has no votes");
-    assert_eq!(names(&h.chain.elect(3)), ["bp3", "bp2", "bp4"], "tie between bp4 and bp5 broken by name");
-    let top = h.chain.elect(1);
+    assert_eq!(
+        names(&h.chain.elect(21, &[])),
+        ["bp3", "bp2", "bp4", "bp5", "bp1"],
+        "bp1 has no votes: ranked after every voted candidate"
+    );
+    assert_eq!(names(&h.chain.elect(3, &[])), ["bp3", "bp2", "bp4"], "tie between bp4 and bp5 broken by name");
+    let top = h.chain.elect(1, &[]);
     assert_eq!(top[0].block_signing_key, key("bp3-sign").public_key(), "the registered signing key");
     // An unregistered producer keeps its votes but is not elected.
     h.ok(unregprod("bp3"));
-    assert_eq!(names(&h.chain.elect(21)), ["bp2", "bp4", "bp5"]);
+    assert_eq!(names(&h.chain.elect(21, &[])), ["bp2", "bp4", "bp5", "bp1"]);
     assert_eq!(votes(&h.chain, "bp3"), 200_0000);
     // Re-registering makes it electable again with its votes.
     h.ok(regproducer("bp3"));
-    assert_eq!(names(&h.chain.elect(2)), ["bp3", "bp2"]);
+    assert_eq!(names(&h.chain.elect(2, &[])), ["bp3", "bp2"]);
     // Nobody electable: back to the genesis producers, never an empty schedule.
-    for p in ["bp2", "bp3", "bp4", "bp5"] {
+    for p in ["bp1", "bp2", "bp3", "bp4", "bp5"] {
         h.ok(unregprod(p));
     }
-    assert_eq!(names(&h.chain.elect(21)), ["bp1"]);
+    assert_eq!(names(&h.chain.elect(21, &[])), ["bp1"]);
+}
+
+/// The size rule: a 15% holder voting for one candidate does not get a one-producer chain;
+/// the set never shrinks below the round before while fewer candidates are registered.
+#[test]
+fn the_active_set_never_shrinks() {
+    let mut g = gov_genesis();
+    g.governance.activation_threshold = 0;
+    let mut h = Harness::with_genesis(&g);
+    for p in ["bp2", "bp3", "bp4", "bp5"] {
+        h.ok(regproducer(p));
+    }
+    // One holder votes for one candidate: the unvoted registered candidates fill the set.
+    h.ok(delegatebw("alice", "alice", "100.0000 CIV", "0.0000 CIV", false));
+    h.ok(voteproducer("alice", "", &["bp4"]));
+    let five = h.chain.elect(21, &[]);
+    assert_eq!(names(&five), ["bp4", "bp1", "bp2", "bp3", "bp5"]);
+    // Two candidates leave: the five of the current round stay rather than shrink to three.
+    h.ok(unregprod("bp2"));
+    h.ok(unregprod("bp3"));
+    assert_eq!(names(&h.chain.elect(21, &five)), names(&five));
+    // A new candidate brings the registered count back to four, still fewer: unchanged.
+    h.ok(regproducer("carol"));
+    assert_eq!(names(&h.chain.elect(21, &five)), names(&five));
+    // With five registered again the election decides the members.
+    h.ok(regproducer("dave"));
+    assert_eq!(names(&h.chain.elect(21, &five)), ["bp4", "bp1", "bp5", "carol", "dave"]);
+    // A smaller configured count is not a shrink of the set.
+    assert_eq!(names(&h.chain.elect(2, &five)), ["bp4", "bp1"]);
 }
 
 #[test]
@@ -58,8 +91,8 @@ fn before_activation_the_genesis_producers_keep_producing() {
     h.ok(delegatebw("alice", "alice", "100.0000 CIV", "0.0000 CIV", false));
     h.ok(voteproducer("alice", "", &["bp2"]));
     assert!(!h.chain.elections_active());
-    assert_eq!(names(&h.chain.elect(21)), ["bp1"]);
-    assert_eq!(names(&h.chain.ranked_candidates(21)), ["bp2"], "the ranking is visible before activation");
+    assert_eq!(names(&h.chain.elect(21, &[])), ["bp1"]);
+    assert_eq!(names(&h.chain.ranked_candidates(2)), ["bp2", "bp1"], "the ranking is visible before activation");
 }
 
 /// A genesis where the network starts with elected producers: stakes and votes in genesis.
@@ -82,7 +115,7 @@ fn genesis_stakes_and_votes_can_activate_elections() {
     let gl = tables::global(chain.kv());
     assert!(gl.activated);
     assert_eq!(gl.thresh_activated_stake_time, g.initial_timestamp);
-    assert_eq!(names(&chain.elect(21)), ["bp2", "bp3"]);
+    assert_eq!(names(&chain.elect(21, &[])), ["bp2", "bp3", "bp1"]);
     let bp2 = prod(&chain, "bp2");
     assert_eq!((bp2.url.as_str(), bp2.location, bp2.is_active), ("https://bp2.example", 276, true));
     assert_eq!(bp2.votes(), 2_000_000_000_000);

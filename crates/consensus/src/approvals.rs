@@ -4,84 +4,73 @@
 //! in its block, where finality counts them like any vote. With every producer voting for every
 //! block within a network round trip, a block is justified by the next one and final about two
 //! blocks later, instead of after 15 and 30 produced blocks.
+//!
+//! What arrives from peers is checked in order of cost — shape, slot window, membership,
+//! duplicates, conflicts already proven — before its signature is recovered, and kept in a
+//! pool bounded per producer (`approval_pool.rs`); valid new approvals are relayed once.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use civitas_protocol::{Approval, Checksum256, Name, ProducerSchedule};
+use civitas_protocol::limits::MAX_BLOCK_APPROVALS;
+use civitas_protocol::{Approval, Checksum256, Evidence, ProducerSchedule, SignedVote};
 
+use crate::approval_pool::HeldApproval;
 use crate::core::{Consensus, Output, PeerId};
-use crate::forkdb::{BlockEntry, ForkDb};
+use crate::forkdb::BlockEntry;
 use crate::produce::honest_votes;
+use crate::rules::{approval_key, check_approval, vote_is_well_formed};
 use crate::schedule::key_of;
-use crate::verifier::SigVerifier;
 
-/// The most approvals one block may carry.
-pub const MAX_APPROVALS: usize = 256;
-/// The most approvals held while waiting for inclusion.
-const MAX_POOL: usize = 8192;
-
-/// Checks one approval for inclusion in a block on `parent` with the given schedules, and
-/// advances the running per-producer vote marks `last` (R1, R2 along the chain).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn check_approval(
-    forkdb: &ForkDb,
-    parent: &BlockEntry,
-    schedule: &ProducerSchedule,
-    prev: &ProducerSchedule,
-    a: &Approval,
-    last: &mut BTreeMap<Name, (u64, u64)>,
-    chain_id: &Checksum256,
-    verifier: &dyn SigVerifier,
-) -> Result<(), String> {
-    let key = key_of(schedule, a.producer)
-        .or_else(|| key_of(prev, a.producer))
-        .ok_or_else(|| format!("{} is not an active producer", a.producer))?;
-    let v = a.vote;
-    if v.first_slot > v.last_slot || v.source_slot >= v.first_slot {
-        return Err(format!("approval slots {}..={} with source {}", v.first_slot, v.last_slot, v.source_slot));
-    }
-    // A bound that depends on the chain only: the target is then held or archived by every
-    // node that holds the parent, whatever its own LIB (see ForkDb::ancestor_slot).
-    if v.last_slot + u64::from(forkdb.window()) < parent.slot {
-        return Err(format!("approval for slot {} is too old", v.last_slot));
-    }
-    let target = forkdb.ancestor_slot(&a.target, &parent.id);
-    if target != Some(v.last_slot) {
-        return Err(format!("approval target {} is not on this chain at slot {}", a.target, v.last_slot));
-    }
-    let (src, top) = last.get(&a.producer).copied().unwrap_or((0, 0));
-    if v.first_slot <= top || v.source_slot < src {
-        return Err(format!("approval of {} repeats slots or lowers its source", a.producer));
-    }
-    if !parent.finality.is_justified(v.source_slot) {
-        return Err(format!("approval source slot {} is not a justified block on this chain", v.source_slot));
-    }
-    let signer = verifier.recover(&a.digest(chain_id), &a.signature).map_err(|e| e.to_string())?;
-    if signer != key {
-        return Err(format!("approval is not signed by {}", a.producer));
-    }
-    last.insert(a.producer, (v.source_slot, v.last_slot));
-    Ok(())
-}
+/// How far ahead of the local clock an approval may be (the same as for blocks).
+const FUTURE_SLOTS: u64 = 2;
 
 impl Consensus {
-    /// An approval from a peer: kept for inclusion if it is signed by an active producer.
-    pub(crate) fn on_approval(&mut self, a: Arc<Approval>, _from: Option<PeerId>, _out: &mut Output) {
-        let k = (a.producer, a.vote.first_slot);
-        if self.approvals.contains_key(&k) || a.vote.last_slot <= self.lib().slot {
+    /// An approval from a peer: kept for inclusion and relayed if it is new, signed by a
+    /// producer of the head's round or the one before, and for a slot above the LIB and not
+    /// in the future. An approval that conflicts with one its producer signed before becomes
+    /// evidence instead.
+    pub(crate) fn on_approval(&mut self, a: Arc<Approval>, from: Option<PeerId>, out: &mut Output) {
+        let v = a.vote;
+        if !vote_is_well_formed(&v) {
+            if let Some(p) = from {
+                out.penalties.push((p, format!("malformed approval from {}", a.producer)));
+            }
             return;
         }
-        let head = &self.head;
-        let Some(key) = key_of(&head.schedule, a.producer).or_else(|| key_of(&head.prev_schedule, a.producer)) else {
+        let now_slot = self.params.slot_at(self.now).unwrap_or(0);
+        if v.last_slot <= self.lib().slot || v.last_slot > now_slot + FUTURE_SLOTS {
+            return;
+        }
+        let Some(key) = approval_key(&self.head.schedule, &self.head.prev_schedule, a.producer) else {
             return;
         };
+        if let Some(held) = self.approvals.get(a.producer, v.first_slot) {
+            if *held.approval == *a {
+                return;
+            }
+        }
+        // Conflicts are found before the signature is checked, so that a producer flooding
+        // variations of its votes costs one recovery per conflict proven, not one per message.
+        let signed = SignedVote::Approval((*a).clone());
+        let conflict = self.find_conflict(&signed, &v);
+        if let Some(e) = &conflict {
+            if self.evidence_known(&Evidence::ConflictingVotes(e.clone())) {
+                return;
+            }
+        }
         let chain_id = self.chain.config().chain_id;
         if self.config.verifier.recover(&a.digest(&chain_id), &a.signature) != Ok(key) {
+            if let Some(p) = from {
+                out.penalties.push((p, format!("approval not signed by {}", a.producer)));
+            }
             return;
         }
-        if self.approvals.len() < MAX_POOL {
-            self.approvals.insert(k, a);
+        if let Some(e) = conflict {
+            self.add_evidence(Evidence::ConflictingVotes(e), out);
+            return;
+        }
+        if self.approvals.insert(HeldApproval { approval: a.clone(), signer: key }) {
+            out.approvals.push(a);
         }
     }
 
@@ -111,9 +100,8 @@ impl Consensus {
                     if v.last_slot == head.slot { Some(head.id) } else { self.block_at_slot(&head, v.last_slot) };
                 let Some(target) = target else { continue };
                 let a = Arc::new(Approval::sign(&chain_id, local.name, *v, target, &local.key));
-                if self.approvals.len() < MAX_POOL {
-                    self.approvals.insert((local.name, v.first_slot), a.clone());
-                }
+                // Our own share of the pool holds only what we sign: nobody else can push it out.
+                self.approvals.insert(HeldApproval { approval: a.clone(), signer: pk });
                 out.approvals.push(a);
             }
             if let Some(v) = votes.last() {
@@ -151,9 +139,15 @@ impl Consensus {
         let chain_id = self.chain.config().chain_id;
         let mut last = (*head.last_votes).clone();
         let mut out = vec![];
-        for a in self.approvals.values() {
-            if out.len() >= MAX_APPROVALS {
+        for h in self.approvals.iter() {
+            if out.len() >= MAX_BLOCK_APPROVALS {
                 break;
+            }
+            let a = &h.approval;
+            // Pool entries were checked against the head's schedules; a block that opens a new
+            // round needs them against its own.
+            if approval_key(schedule, prev, a.producer) != Some(h.signer) {
+                continue;
             }
             let ok = check_approval(
                 &self.forkdb,
@@ -161,6 +155,7 @@ impl Consensus {
                 schedule,
                 prev,
                 a,
+                Some(h.signer),
                 &mut last,
                 &chain_id,
                 self.config.verifier.as_ref(),
@@ -172,9 +167,10 @@ impl Consensus {
         out
     }
 
-    /// Forgets approvals that can no longer matter (at or below the LIB).
+    /// Forgets approvals and header votes that can no longer matter (at or below the LIB).
     pub(crate) fn prune_approvals(&mut self) {
         let lib_slot = self.lib().slot;
-        self.approvals.retain(|_, a| a.vote.last_slot > lib_slot);
+        self.approvals.prune(lib_slot);
+        self.header_votes.prune(lib_slot);
     }
 }

@@ -133,7 +133,7 @@ impl Consensus {
             return Err(CheckpointError::Invalid("the state does not match the LIB block's state root".into()));
         }
         fresh.chain = Chain::from_state(genesis, kv);
-        let mut forkdb = ForkDb::new(root, fresh.forkdb.window());
+        let mut forkdb = ForkDb::new(root, fresh.forkdb.window(), fresh.params.round_len());
         forkdb.set_archive(archive);
         fresh.head = forkdb.root().clone();
         fresh.forkdb = forkdb;

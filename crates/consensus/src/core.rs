@@ -8,10 +8,12 @@ use std::sync::Arc;
 use civitas_chain::{Chain, ChainError, Genesis, GenesisError, TransactionTrace};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
-    Approval, BlockHeader, Checksum256, DoubleSignEvidence, Name, PrivateKey, ProducerKey, ProducerSchedule, PublicKey,
+    Approval, BlockHeader, Checksum256, Evidence, Name, PrivateKey, ProducerKey, ProducerSchedule, PublicKey,
     Signature, SignedBlock, TimePoint,
 };
 
+use crate::approval_pool::{ApprovalPool, VoteLedger};
+use crate::basis::RoundBasis;
 use crate::error::BlockError;
 use crate::finality::Finality;
 use crate::forkdb::{BlockEntry, ForkDb};
@@ -54,12 +56,14 @@ pub struct Watermark {
 
 civitas_protocol::packable_struct!(Watermark { last_slot, vote_top, vote_source });
 
-/// Limits of a produced block.
+/// How full this node makes the blocks it produces: a producer's own choice, at most the
+/// protocol's limits (`civitas_protocol::limits`), which every node enforces on every block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockLimits {
     /// Most transactions.
     pub max_transactions: usize,
-    /// Most bytes of transactions.
+    /// Most bytes of transactions (each counted as it is carried: signatures and
+    /// context-free data included).
     pub max_bytes: usize,
 }
 
@@ -128,24 +132,39 @@ pub enum Input {
     },
 }
 
-/// Outputs of one step. The shell must persist `watermarks` before sending `broadcast`.
+/// A block this node applied to its chain state, hence validated in full, with its
+/// transactions as applied (signers recovered): what the shell writes to its block log.
+#[derive(Debug, Clone)]
+pub struct AppliedBlock {
+    /// The block.
+    pub block: Arc<SignedBlock>,
+    /// Its transactions in block order, with the keys recovered from their signatures.
+    pub transactions: Vec<Arc<VerifiedTransaction>>,
+}
+
+/// Outputs of one step. The shell must persist `watermarks` before sending `broadcast` or
+/// `approvals`, and should log `applied` blocks before it reports a head that contains them.
 #[derive(Debug, Default)]
 pub struct Output {
     /// Watermarks to persist durably before broadcasting.
     pub watermarks: Vec<(Name, Watermark)>,
-    /// Blocks to send to peers (ours and valid relayed ones).
+    /// Blocks we produced, to send to every peer.
     pub broadcast: Vec<Arc<SignedBlock>>,
-    /// Valid blocks now in the fork database, to persist as reversible.
-    pub accepted: Vec<Arc<SignedBlock>>,
+    /// Blocks of others this step applied for the first time (fully validated), recent
+    /// enough to matter to peers: to relay to every peer that does not have them.
+    pub relay: Vec<Arc<SignedBlock>>,
+    /// Blocks applied to the chain state in this step, parents first (ours included). Only
+    /// these may reach the block log: nothing is persisted before it is valid.
+    pub applied: Vec<AppliedBlock>,
     /// Blocks that became irreversible, ascending.
     pub irreversible: Vec<Arc<SignedBlock>>,
     /// Misbehaving peers.
     pub penalties: Vec<(PeerId, String)>,
     /// Peers to ask for missing blocks: (peer, our LIB height, the id we lack).
     pub need_blocks: Vec<(PeerId, u32, Checksum256)>,
-    /// New double-production evidence.
-    pub evidence: Vec<DoubleSignEvidence>,
-    /// Approvals we signed (or newly received valid ones) to gossip.
+    /// New evidence of misbehaviour (double production, conflicting votes).
+    pub evidence: Vec<Evidence>,
+    /// Approvals to gossip: ours, and valid new ones from peers (relayed once).
     pub approvals: Vec<Arc<Approval>>,
     /// Blocks rejected as invalid.
     pub rejected: Vec<(Checksum256, BlockError)>,
@@ -155,6 +174,14 @@ pub struct Output {
 
 /// A block waiting for its parent, with the peer that sent it.
 pub(crate) type Orphan = (Arc<SignedBlock>, Option<PeerId>);
+
+/// The headers seen for one (producer, slot): the first, for double-production evidence, and
+/// how many different ones arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct SlotSeen {
+    pub first: (BlockHeader, Signature),
+    pub versions: u8,
+}
 
 /// The consensus core of one node.
 pub struct Consensus {
@@ -172,14 +199,22 @@ pub struct Consensus {
     pub(crate) invalid: BTreeSet<Checksum256>,
     /// Blocks waiting for their parent, by parent id.
     pub(crate) orphans: BTreeMap<Checksum256, Vec<Orphan>>,
-    /// First valid header seen per (producer, slot), to detect double production.
-    pub(crate) seen_slots: BTreeMap<(Name, u64), (BlockHeader, Signature)>,
-    /// Evidence waiting to be included in a block we produce.
-    pub(crate) pending_evidence: Vec<DoubleSignEvidence>,
+    /// Valid headers seen per (producer, slot), to detect double production.
+    pub(crate) seen_slots: BTreeMap<(Name, u64), SlotSeen>,
+    /// Evidence waiting to be included in a block we produce (bounded).
+    pub(crate) pending_evidence: Vec<Evidence>,
     /// Transactions of incoming blocks that the shell verified ahead of time.
     pub(crate) verified_cache: BTreeMap<Checksum256, Arc<VerifiedTransaction>>,
-    /// Valid approvals waiting to be included, by (producer, first slot).
-    pub(crate) approvals: BTreeMap<(Name, u64), Arc<Approval>>,
+    /// Valid approvals waiting to be included (bounded per producer).
+    pub(crate) approvals: ApprovalPool,
+    /// Votes carried by recent valid headers, per producer, to catch conflicting votes.
+    pub(crate) header_votes: VoteLedger,
+    /// What the next round's schedule depends on, per applied block (see `basis.rs`).
+    pub(crate) bases: BTreeMap<Checksum256, Arc<RoundBasis>>,
+    /// Blocks already relayed (or produced) by this node.
+    pub(crate) relayed: BTreeSet<Checksum256>,
+    /// Blocks applied since the last output was filled (see [`Output::applied`]).
+    pub(crate) newly_applied: Vec<AppliedBlock>,
 }
 
 /// The most pre-verified transactions held for incoming blocks.
@@ -254,7 +289,7 @@ impl Consensus {
         let window = u32::try_from(4 * params.round_len() + 64).unwrap_or(u32::MAX);
         let head = Arc::new(root_entry.clone());
         Ok(Consensus {
-            forkdb: ForkDb::new(root_entry, window),
+            forkdb: ForkDb::new(root_entry, window, params.round_len()),
             head,
             pool: Pool::new(config.pool_size),
             params,
@@ -268,7 +303,11 @@ impl Consensus {
             seen_slots: BTreeMap::new(),
             pending_evidence: vec![],
             verified_cache: BTreeMap::new(),
-            approvals: BTreeMap::new(),
+            approvals: ApprovalPool::default(),
+            header_votes: VoteLedger::default(),
+            bases: BTreeMap::new(),
+            relayed: BTreeSet::new(),
+            newly_applied: vec![],
         })
     }
 
@@ -295,7 +334,8 @@ impl Consensus {
         &self.head
     }
 
-    /// The last irreversible block.
+    /// The node's last irreversible block (the root of its fork database; a branch's own LIB,
+    /// `BlockEntry::finality.lib`, may lag it).
     pub fn lib(&self) -> &Arc<BlockEntry> {
         self.forkdb.root()
     }
@@ -320,8 +360,14 @@ impl Consensus {
         self.watermarks.get(&p).copied().unwrap_or_default()
     }
 
+    /// Approvals held for inclusion.
+    pub fn approvals_held(&self) -> usize {
+        self.approvals.len()
+    }
+
     /// Hands over transactions of incoming blocks whose signatures the shell already checked
-    /// (in parallel), so applying the blocks recovers no key twice.
+    /// (in parallel, or recovered earlier and kept in its block log), so applying the blocks
+    /// recovers no key twice. Authorities are still checked when they apply.
     pub fn provide_verified(&mut self, txs: impl IntoIterator<Item = Arc<VerifiedTransaction>>) {
         for vt in txs {
             if self.verified_cache.len() >= MAX_VERIFIED_CACHE {
@@ -332,7 +378,7 @@ impl Consensus {
     }
 
     /// Evidence seen but not yet recorded on chain.
-    pub fn pending_evidence(&self) -> &[DoubleSignEvidence] {
+    pub fn pending_evidence(&self) -> &[Evidence] {
         &self.pending_evidence
     }
 
@@ -344,7 +390,7 @@ impl Consensus {
     }
 
     /// Drops the pre-verified transactions held for incoming blocks (after a replay of the
-    /// node's own log, whose preauthorized entries must not serve any other block).
+    /// node's own log, whose entries must not serve any other block).
     pub fn forget_verified(&mut self) {
         self.verified_cache.clear();
     }
@@ -361,6 +407,7 @@ impl Consensus {
             Input::Block { block, from } => self.on_block(block, from, out),
             Input::Approval { approval, from } => self.on_approval(approval, from, out),
         }
+        self.report_applied(out);
         debug_assert!(
             self.head.num == 1 || self.chain.state_root() == self.head.block.header.state_root,
             "the chain state is not the head's"
@@ -403,45 +450,18 @@ impl Consensus {
         results
     }
 
-    fn on_block(&mut self, block: Arc<SignedBlock>, from: Option<PeerId>, out: &mut Output) {
-        let mut queue = vec![(block, from)];
-        while let Some((block, from)) = queue.pop() {
-            let id = block.id();
-            match self.accept_header(&block) {
-                Ok(entry) => {
-                    out.accepted.push(block.clone());
-                    if let Some(kids) = self.orphans.remove(&entry.id) {
-                        queue.extend(kids);
-                    }
-                }
-                Err(BlockError::Unlinkable(parent)) => {
-                    // Ask for a missing parent once; later orphans of the same parent wait.
-                    let first_wait = !self.orphans.contains_key(&parent);
-                    let held = self.orphans.values().map(Vec::len).sum::<usize>();
-                    if block.block_num() > self.lib().num && held < self.config.max_orphans {
-                        let waiting = self.orphans.entry(parent).or_default();
-                        if !waiting.iter().any(|(b, _)| b.id() == id) {
-                            waiting.push((block.clone(), from));
-                        }
-                    }
-                    if let (Some(p), true) = (from, first_wait) {
-                        out.need_blocks.push((p, self.lib().num, parent));
-                    }
-                }
-                Err(e) => {
-                    if e.is_fault() {
-                        if let Some(p) = from {
-                            out.penalties.push((p, e.to_string()));
-                        }
-                        if e.is_intrinsic() {
-                            self.mark_invalid(id);
-                        }
-                        out.rejected.push((id, e));
-                    }
-                }
+    /// Moves the blocks applied in this step to the output, and relays those of others that
+    /// are recent: a node catching up does not flood peers with the chain it fetches.
+    fn report_applied(&mut self, out: &mut Output) {
+        let now_slot = self.params.slot_at(self.now).unwrap_or(0);
+        let window = 2 * self.params.round_len();
+        for ab in self.newly_applied.drain(..) {
+            let id = ab.block.id();
+            if self.relayed.insert(id) && ab.block.header.slot + window >= now_slot {
+                out.relay.push(ab.block.clone());
             }
+            out.applied.push(ab);
         }
-        self.update_head(out);
     }
 
     pub(crate) fn mark_invalid(&mut self, id: Checksum256) {
@@ -449,69 +469,5 @@ impl Consensus {
             self.invalid.pop_first();
         }
         self.invalid.insert(id);
-    }
-
-    /// Validates a block's header against its parent and adds it to the fork database.
-    fn accept_header(&mut self, block: &Arc<SignedBlock>) -> Result<Arc<BlockEntry>, BlockError> {
-        let id = block.id();
-        if self.forkdb.contains(&id) {
-            return Err(BlockError::Known(id));
-        }
-        if self.invalid.contains(&id) {
-            return Err(BlockError::InvalidAncestor(id));
-        }
-        let h = &block.header;
-        if self.invalid.contains(&h.previous) {
-            self.mark_invalid(id);
-            return Err(BlockError::InvalidAncestor(h.previous));
-        }
-        if h.block_num <= self.lib().num {
-            return Err(BlockError::BelowLib { num: h.block_num, lib: self.lib().num });
-        }
-        let Some(parent) = self.forkdb.get(&h.previous).cloned() else {
-            return Err(BlockError::Unlinkable(h.previous));
-        };
-        let now_slot = self.params.slot_at(self.now).unwrap_or(0);
-        if h.slot > now_slot + 2 {
-            return Err(BlockError::Future { slot: h.slot, now: now_slot });
-        }
-        let entry = crate::validate::header_entry(
-            &self.params,
-            &self.chain.config().chain_id,
-            &self.forkdb,
-            &parent,
-            block,
-            self.config.verifier.as_ref(),
-        )?;
-        self.note_slot(block);
-        Ok(self.forkdb.insert(entry))
-    }
-
-    /// Remembers who produced each slot and turns a second, different block into evidence.
-    fn note_slot(&mut self, block: &SignedBlock) {
-        let key = (block.header.producer, block.header.slot);
-        match self.seen_slots.get(&key) {
-            None => {
-                self.seen_slots.insert(key, (block.header.clone(), block.producer_signature));
-            }
-            Some((h, s)) if h.id() != block.id() => {
-                let (a, b) = ((h.clone(), *s), (block.header.clone(), block.producer_signature));
-                let (first, second) = if a.0.id() < b.0.id() { (a, b) } else { (b, a) };
-                let ev = DoubleSignEvidence {
-                    first: first.0,
-                    first_signature: first.1,
-                    second: second.0,
-                    second_signature: second.1,
-                };
-                let known = self
-                    .pending_evidence
-                    .iter()
-                    .any(|e| e.first.producer == ev.first.producer && e.first.slot == ev.first.slot);
-                if !known && !crate::records::has_evidence(self.chain.kv(), ev.first.producer, ev.first.slot) {
-                    self.pending_evidence.push(ev);
-                }
-            }
-            Some(_) => {}
-        }
     }
 }

@@ -77,6 +77,29 @@ pub enum BlockError {
     /// A descendant of a block known to be invalid.
     #[error("block descends from invalid block {0}")]
     InvalidAncestor(Checksum256),
+    /// Over a block limit (bytes, transactions, approvals, evidence): invalid for everyone.
+    #[error("block over a limit: {0}")]
+    Limit(String),
+    /// The fork database holds as many reversible blocks as it may (docs/consensus.md,
+    /// "Limits"); the block may be taken again once the LIB advances.
+    #[error("block {num} is too far above the last irreversible block {lib} (at most {max} reversible blocks)")]
+    TooFarAhead {
+        /// Its height.
+        num: u32,
+        /// Our LIB.
+        lib: u32,
+        /// The bound.
+        max: u32,
+    },
+    /// A further block of a producer for a slot it already signed two blocks for: the evidence
+    /// is in hand, more copies only cost memory.
+    #[error("producer {producer} already signed two blocks for slot {slot}")]
+    Equivocation {
+        /// The producer.
+        producer: Name,
+        /// The slot.
+        slot: u64,
+    },
 }
 
 impl From<ChainError> for BlockError {
@@ -98,7 +121,12 @@ impl BlockError {
     pub fn is_fault(&self) -> bool {
         !matches!(
             self,
-            BlockError::Known(_) | BlockError::Unlinkable(_) | BlockError::BelowLib { .. } | BlockError::Future { .. }
+            BlockError::Known(_)
+                | BlockError::Unlinkable(_)
+                | BlockError::BelowLib { .. }
+                | BlockError::Future { .. }
+                | BlockError::TooFarAhead { .. }
+                | BlockError::Equivocation { .. }
         )
     }
 }

@@ -128,6 +128,8 @@ pub struct ForkDb {
     root: Option<Checksum256>,
     archive: VecDeque<Archived>,
     window: u32,
+    /// Slots per round (to tell which round an empty slot belongs to).
+    round_len: u64,
 }
 
 /// Something that can be walked as a chain of ancestors.
@@ -143,9 +145,9 @@ struct Step<'a> {
 
 impl ForkDb {
     /// A fork database rooted at `root` (the last irreversible block). `window` bounds how many
-    /// heights finality looks back (see docs/consensus.md).
-    pub fn new(root: BlockEntry, window: u32) -> ForkDb {
-        let mut db = ForkDb { window: window.max(8), ..Default::default() };
+    /// slots finality looks back (see docs/consensus.md); `round_len` is the slots per round.
+    pub fn new(root: BlockEntry, window: u32, round_len: u64) -> ForkDb {
+        let mut db = ForkDb { window: window.max(8), round_len: round_len.max(1), ..Default::default() };
         db.root = Some(root.id);
         db.entries.insert(root.id, Arc::new(root));
         db
@@ -154,6 +156,11 @@ impl ForkDb {
     /// How many slots finality looks back.
     pub fn window(&self) -> u32 {
         self.window
+    }
+
+    /// Slots per round.
+    pub fn round_len(&self) -> u64 {
+        self.round_len
     }
 
     /// The archive of recent irreversible headers (for checkpoints).
@@ -309,8 +316,12 @@ impl ForkDb {
             vec![Step { num, slot, producer, votes, approvals, schedule, prev_schedule: prev }];
         let mut cur: Option<&BlockEntry> = Some(parent);
         let mut archive_from: Option<(u32, Checksum256)> = None;
+        // The block just below the evaluated range: the empty slots after it take its round's
+        // schedules while they are in its round.
+        let mut below: Option<(u64, &ProducerSchedule, &ProducerSchedule)> = None;
         while let Some(e) = cur {
             if e.slot <= base {
+                below = Some((e.slot, &*e.schedule, &*e.prev_schedule));
                 break;
             }
             steps.push(Step {
@@ -339,6 +350,7 @@ impl ForkDb {
                     loop {
                         let a = &self.archive[i];
                         if a.slot <= base {
+                            below = Some((a.slot, &*a.schedule, &*a.prev_schedule));
                             break;
                         }
                         steps.push(Step {
@@ -363,13 +375,23 @@ impl ForkDb {
         let mut chain_votes = vec![];
         let mut blocks = Vec::with_capacity(steps.len());
         let mut last = base;
+        let round_len = self.round_len;
         for s in &steps {
-            // Each block stands for the slots since its parent (empty slots take the schedule of
-            // the block that follows them).
-            match segments.last_mut() {
-                Some(g) if std::ptr::eq(g.cur, s.schedule) && std::ptr::eq(g.prev, s.prev_schedule) => g.end = s.slot,
-                _ => segments.push(Segment { start: last + 1, end: s.slot, cur: s.schedule, prev: s.prev_schedule }),
+            // Each block stands for the slots since the block before it. Those slots count with
+            // the schedules of the round they belong to on this chain: the ones still in the
+            // previous block's round take its schedules; the rest (this block's round, and any
+            // round without a block of its own) take this block's. So the quorum of a slot
+            // depends only on its round, as docs/consensus.md states.
+            let mut start = last + 1;
+            if let Some((prev_slot, cur, prev)) = below {
+                let boundary = (prev_slot / round_len + 1) * round_len;
+                if start < boundary && boundary <= s.slot {
+                    push_segment(&mut segments, start, boundary - 1, cur, prev);
+                    start = boundary;
+                }
             }
+            push_segment(&mut segments, start, s.slot, s.schedule, s.prev_schedule);
+            below = Some((s.slot, s.schedule, s.prev_schedule));
             last = s.slot;
             blocks.push((s.slot, s.num));
             let approved = s.approvals.iter().map(|a| (a.producer, a.vote));
@@ -475,5 +497,23 @@ impl ForkDb {
         self.entries.retain(|id, _| keep.contains(id));
         self.children.retain(|id, _| keep.contains(id));
         self.root = Some(*new_root);
+    }
+}
+
+/// Appends slots `start..=end` with these schedules, extending the last segment when it has
+/// the same ones.
+fn push_segment<'a>(
+    segments: &mut Vec<Segment<'a>>,
+    start: u64,
+    end: u64,
+    cur: &'a ProducerSchedule,
+    prev: &'a ProducerSchedule,
+) {
+    if start > end {
+        return;
+    }
+    match segments.last_mut() {
+        Some(g) if std::ptr::eq(g.cur, cur) && std::ptr::eq(g.prev, prev) && g.end + 1 == start => g.end = end,
+        _ => segments.push(Segment { start, end, cur, prev }),
     }
 }

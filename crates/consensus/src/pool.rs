@@ -81,9 +81,10 @@ impl Pool {
         }
     }
 
-    /// The verified form of a packed transaction if we hold the same one (same signatures),
-    /// so that block application never recovers keys twice.
+    /// The verified form of a packed transaction if we hold the very same packed form
+    /// (signatures and context-free data are part of what was signed and verified), so that
+    /// block application never recovers keys twice.
     pub fn verified(&self, id: &Checksum256, packed: &PackedTransaction) -> Option<Arc<VerifiedTransaction>> {
-        self.by_id.get(id).filter(|vt| vt.packed.signatures == packed.signatures).cloned()
+        self.by_id.get(id).filter(|vt| vt.packed == *packed).cloned()
     }
 }

@@ -7,10 +7,11 @@ use civitas_protocol::block::{approvals_root, evidence_root, transaction_mroot};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{BlockHeader, SignedBlock, Vote};
 
-use crate::core::{BlockLimits, Consensus, LocalProducer, Output, Watermark};
+use civitas_protocol::limits::{MAX_BLOCK_BYTES, MAX_BLOCK_EVIDENCE, MAX_BLOCK_TRANSACTIONS};
+
+use crate::core::{AppliedBlock, BlockLimits, Consensus, LocalProducer, Output, Watermark};
 use crate::exec::BlockMeta;
 use crate::forkdb::BlockEntry;
-use crate::schedule::key_of;
 
 /// A block built on the head and applied to the chain state (sealed), not yet adopted.
 pub(crate) struct Built {
@@ -21,24 +22,13 @@ pub(crate) struct Built {
 
 impl Consensus {
     /// The local producer scheduled for `slot` on top of the head, if any.
-    fn local_for_slot(&self, slot: u64) -> Option<LocalProducer> {
-        let head = &self.head;
+    fn local_for_slot(&mut self, slot: u64) -> Option<LocalProducer> {
+        let head = self.head.clone();
         let round = self.params.round_of(slot);
-        let name = if round > head.round {
-            let s = self.elect_for(head, round);
-            let p = s.producers[self.params.producer_index(slot, s.producers.len())].clone();
-            if Some(p.block_signing_key) != key_of(&s, p.producer_name) {
-                return None;
-            }
-            p
-        } else {
-            head.schedule.producers[self.params.producer_index(slot, head.schedule.producers.len())].clone()
-        };
-        self.config
-            .producers
-            .iter()
-            .find(|p| p.name == name.producer_name && p.public == name.block_signing_key)
-            .cloned()
+        let schedule =
+            if round > head.round { Arc::new(self.schedule_after(&head, round).ok()?) } else { head.schedule.clone() };
+        let p = schedule.producers[self.params.producer_index(slot, schedule.producers.len())].clone();
+        self.config.producers.iter().find(|l| l.name == p.producer_name && l.public == p.block_signing_key).cloned()
     }
 
     /// Produces a block if the current slot belongs to a local producer.
@@ -57,7 +47,7 @@ impl Consensus {
         let head = self.head.clone();
         let votes = honest_votes(&head, slot, &wm, local.name);
         let limits = self.config.limits;
-        let Some(built) = self.build_block(&head, slot, &local, votes.clone(), limits, true) else {
+        let Some(built) = self.build_block(&head, slot, &local, votes.clone(), limits) else {
             return;
         };
         // The watermark goes to disk before the block goes anywhere.
@@ -74,12 +64,13 @@ impl Consensus {
             self.pool.remove(&vt.id);
         }
         self.pool.compact();
+        self.newly_applied.push(AppliedBlock { block: block.clone(), transactions: built.included.clone() });
         self.applied_txs.insert(built.entry.id, built.included);
-        self.seen_slots.insert((local.name, slot), (block.header.clone(), block.producer_signature));
+        self.relayed.insert(block.id());
+        self.note_header(&block, out);
         let entry = self.forkdb.insert(built.entry);
         self.head = entry;
         out.head_changed = true;
-        out.accepted.push(block.clone());
         out.broadcast.push(block);
         self.advance_lib(out);
     }
@@ -93,32 +84,42 @@ impl Consensus {
         local: &LocalProducer,
         votes: Vec<Vote>,
         limits: BlockLimits,
-        with_evidence: bool,
     ) -> Option<Built> {
         let num = head.num + 1;
         let round = self.params.round_of(slot);
-        let new_schedule = (round > head.round).then(|| self.elect_for(head, round));
+        let new_schedule = if round > head.round { Some(self.schedule_after(head, round).ok()?) } else { None };
         let schedule = match &new_schedule {
             Some(s) => Arc::new(s.clone()),
             None => head.schedule.clone(),
         };
         let prev_schedule = if round > head.round { head.schedule.clone() } else { head.prev_schedule.clone() };
-        let approvals = if with_evidence { self.select_approvals(head, &schedule, &prev_schedule) } else { vec![] };
+        let approvals = self.select_approvals(head, &schedule, &prev_schedule);
         let finality = self.forkdb.evaluate(head, num, slot, local.name, &votes, &approvals, &schedule, &prev_schedule);
         let meta = BlockMeta { num, slot, producer: local.name, round, lib: finality.lib };
-        self.begin_exec(head, &meta);
+        self.begin_exec(head, &meta, &schedule);
 
+        // The protocol's byte limit covers the whole block: leave room for everything but the
+        // transactions (header with schedule, signature, approvals, and the most evidence the
+        // block may carry).
+        let overhead = {
+            use civitas_protocol::Pack;
+            let evidence_room: usize =
+                self.pending_evidence.iter().take(MAX_BLOCK_EVIDENCE).map(|e| e.packed().len() + 8).sum();
+            2048 + new_schedule.as_ref().map_or(0, |s| s.packed().len()) + approvals.packed().len() + evidence_room
+        };
+        let max_bytes = limits.max_bytes.min(MAX_BLOCK_BYTES.saturating_sub(overhead));
+        let max_transactions = limits.max_transactions.min(MAX_BLOCK_TRANSACTIONS);
         let mut included = vec![];
         let mut bytes = 0usize;
         let mut drop = vec![];
         let candidates: Vec<_> = self.pool.iter().cloned().collect();
         for vt in candidates {
-            if included.len() >= limits.max_transactions || bytes + vt.size > limits.max_bytes {
+            if included.len() >= max_transactions || bytes + vt.wire_bytes > max_bytes {
                 break;
             }
             match self.chain.apply_transaction(&vt) {
                 Ok(_) => {
-                    bytes += vt.size;
+                    bytes += vt.wire_bytes;
                     included.push(vt);
                 }
                 // A transaction that no longer applies (expired, duplicate, spent) leaves the pool.
@@ -128,18 +129,9 @@ impl Consensus {
         for id in &drop {
             self.pool.remove(id);
         }
-        let evidence: Vec<_> = if with_evidence {
-            self.pending_evidence.iter().take(crate::validate::MAX_EVIDENCE).cloned().collect()
-        } else {
-            vec![]
-        };
-        if self.apply_evidence(&evidence).is_err() {
-            // Evidence that no longer applies (already recorded on this branch) is dropped; the
-            // next tick of the slot retries without it.
-            self.pending_evidence.clear();
-            self.chain.abort_block();
-            return None;
-        }
+        // Evidence is recorded after the transactions, as `apply_entry` does: the state
+        // commitment follows the order of writes.
+        let evidence = self.include_evidence(&schedule, &prev_schedule);
         let state_root = self.chain.finish_block();
         let transactions: Vec<_> = included.iter().map(|vt| vt.packed.clone()).collect();
         let header = BlockHeader {
@@ -174,6 +166,7 @@ impl Consensus {
             &self.chain.config().chain_id,
             &local.key,
         ));
+        debug_assert!(crate::rules::check_block_limits(&block).is_ok(), "a produced block is within the limits");
         self.pending_evidence.retain(|p| !evidence.contains(p));
         let entry = BlockEntry {
             id: block.id(),

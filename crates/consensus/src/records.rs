@@ -1,14 +1,16 @@
 //! Consensus records kept in the chain state, so that they are undone with forks, committed to
 //! by the state root and agreed on by every node: the active schedule and its history, the
-//! running hash of the current round's block ids and double-production evidence.
+//! running hash of the current round's block ids and evidence of misbehaviour (double
+//! production, conflicting votes).
 
 use civitas_chain::state::{self, Kv, RowKey};
 use civitas_protocol::checksum::{sha256_concat, Checksum256};
-use civitas_protocol::{DoubleSignEvidence, Name, ProducerSchedule};
+use civitas_protocol::{DoubleSignEvidence, Evidence, Name, ProducerSchedule, VoteEvidence};
 
 const T_SCHEDULE: u64 = Name::constant("schedule").value();
 const T_ROUND: u64 = Name::constant("roundacc").value();
 const T_EVIDENCE: u64 = Name::constant("evidence").value();
+const T_VOTE_EVIDENCE: u64 = Name::constant("voteevid").value();
 
 /// The running hash of the current round's block ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +54,10 @@ fn folded(kv: &Kv, parent_id: &Checksum256, parent_round: u64) -> Checksum256 {
     sha256_concat(&[&base.0, &parent_id.0])
 }
 
-/// The shuffle seed of `round` for a block whose parent is `parent_id` in `parent_round`:
-/// the hash of the parent round's block ids on this chain (the parent included) and the round.
-pub fn peek_round_seed(kv: &Kv, parent_id: &Checksum256, parent_round: u64, round: u64) -> Checksum256 {
-    sha256_concat(&[&folded(kv, parent_id, parent_round).0, &round.to_le_bytes()])
+/// The accumulator of `parent_round`'s block ids on this chain with the parent's own id folded
+/// in: what the shuffle seed of the next round derives from (see `basis.rs`).
+pub fn round_acc_after(kv: &Kv, parent_id: &Checksum256, parent_round: u64) -> Checksum256 {
+    folded(kv, parent_id, parent_round)
 }
 
 /// Folds the parent's id into its round's accumulator, restarting it when the block opens a
@@ -80,9 +82,34 @@ pub fn put_evidence(kv: &mut Kv, e: &DoubleSignEvidence) {
     state::put(kv, evidence_key(e.first.producer, e.first.slot), e);
 }
 
-/// All recorded evidence.
-pub fn all_evidence(kv: &Kv) -> Vec<DoubleSignEvidence> {
-    let lo = RowKey::chain(T_EVIDENCE, 0, 0);
-    let hi = RowKey::chain(T_EVIDENCE, u64::MAX, u64::MAX);
-    kv.range(lo, hi).filter_map(|(_, v)| civitas_protocol::Unpack::unpack_exact(v).ok()).collect()
+fn vote_evidence_key(producer: Name, round: u64) -> RowKey {
+    RowKey::chain(T_VOTE_EVIDENCE, producer.value(), round)
+}
+
+/// True if conflicting-vote evidence against this producer is recorded for this round (one
+/// record per producer and round is enough to show it, and bounds what a persistent
+/// equivocator costs the state).
+pub fn has_vote_evidence(kv: &Kv, producer: Name, round: u64) -> bool {
+    kv.contains(&vote_evidence_key(producer, round))
+}
+
+/// Records conflicting-vote evidence under its producer and round.
+pub fn put_vote_evidence(kv: &mut Kv, round: u64, e: &VoteEvidence) {
+    state::put(kv, vote_evidence_key(e.first.producer(), round), e);
+}
+
+/// All recorded evidence: double production by producer and slot, then conflicting votes by
+/// producer and round.
+pub fn all_evidence(kv: &Kv) -> Vec<Evidence> {
+    let mut out: Vec<Evidence> = kv
+        .range(RowKey::chain(T_EVIDENCE, 0, 0), RowKey::chain(T_EVIDENCE, u64::MAX, u64::MAX))
+        .filter_map(|(_, v)| civitas_protocol::Unpack::unpack_exact(v).ok())
+        .map(Evidence::DoubleProduction)
+        .collect();
+    out.extend(
+        kv.range(RowKey::chain(T_VOTE_EVIDENCE, 0, 0), RowKey::chain(T_VOTE_EVIDENCE, u64::MAX, u64::MAX))
+            .filter_map(|(_, v)| civitas_protocol::Unpack::unpack_exact(v).ok())
+            .map(Evidence::ConflictingVotes),
+    );
+    out
 }

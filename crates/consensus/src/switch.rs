@@ -33,7 +33,10 @@ impl Consensus {
 
     /// Undoes the head back to the common ancestor and applies the target's branch. On failure
     /// the old head is restored and the id of the first invalid block is returned.
-    fn switch_to(&mut self, target: &Arc<BlockEntry>) -> Result<(), (civitas_protocol::Checksum256, BlockError)> {
+    pub(crate) fn switch_to(
+        &mut self,
+        target: &Arc<BlockEntry>,
+    ) -> Result<(), (civitas_protocol::Checksum256, BlockError)> {
         let ancestor =
             self.forkdb.common_ancestor(&self.head.id, &target.id).expect("fork database branches share the root");
         let old = self.forkdb.branch(&self.head.id, ancestor.num);
@@ -85,6 +88,9 @@ impl Consensus {
         self.seen_slots.retain(|(_, slot), _| *slot + self.params.round_len() >= lib_slot);
         self.orphans.retain(|_, v| v.iter().any(|(b, _)| b.block_num() > new_lib));
         self.verified_cache.clear();
+        let forkdb = &self.forkdb;
+        self.bases.retain(|id, _| forkdb.contains(id));
+        self.relayed.retain(|id| forkdb.contains(id));
         self.prune_approvals();
     }
 }

@@ -196,7 +196,10 @@ impl StateLoop {
     ) {
         let core = self.core.read().expect("core lock");
         if let Some(net) = &self.net {
-            for b in &out.broadcast {
+            // Our blocks, and others' blocks this node applied (validated in full): relayed
+            // hop by hop, the network's seen set keeping each from going back to a peer that
+            // has it.
+            for b in out.broadcast.iter().chain(&out.relay) {
                 net.broadcast_block(b);
             }
             for a in &out.approvals {

@@ -12,7 +12,7 @@ use civitas_chain::Genesis;
 use civitas_consensus::{Consensus, CoreConfig, Input, Output, Watermark};
 use civitas_protocol::codec::{Pack, Unpack};
 use civitas_protocol::transaction::VerifiedTransaction;
-use civitas_protocol::{Checksum256, Name, SignedBlock, TimePoint};
+use civitas_protocol::{Checksum256, Name, PublicKey, SignedBlock, TimePoint};
 use civitas_storage::{BlockLog, Checkpoints, OpenOptions, Record, StorageError, WatermarkFile, LOG_FILE_HEADER_LEN};
 use tracing::{info, warn};
 
@@ -50,6 +50,8 @@ pub struct RestoreReport {
     pub replayed_blocks: u64,
     /// Transactions in those blocks.
     pub replayed_transactions: u64,
+    /// Replayed blocks whose signers were not logged, so their signatures were recovered.
+    pub recovered_blocks: u64,
     /// Time to load the checkpoint.
     pub load_time: Duration,
     /// Time to replay the log.
@@ -150,30 +152,30 @@ impl Store {
 
         let t1 = Instant::now();
         let base = core.lib().num;
+        let chain_id = genesis.chain_id();
         let mut out = Output::default();
-        for item in log.records_from(offset).context("replaying the block log")? {
+        let mut records = log.records_from(offset).context("replaying the block log")?.peekable();
+        while let Some(item) = records.next() {
             let (_, record) = item.context("replaying the block log")?;
-            if let Record::Block(b) = record {
-                if b.block_num() <= base {
-                    continue;
-                }
-                report.replayed_blocks += 1;
-                report.replayed_transactions += b.transactions.len() as u64;
-                // Every logged block was validated, signatures included, before it was
-                // appended, and the log is CRC-checked: skip signature recovery.
-                core.provide_verified(
-                    b.transactions
-                        .iter()
-                        .filter_map(|p| VerifiedTransaction::preauthorized(p.clone(), MAX_TRX_BYTES).ok())
-                        .map(Arc::new),
-                );
-                core.handle(Input::Block { block: Arc::new(*b), from: None }, &mut out);
-                // Nothing from a replay leaves the node; only the rejections matter.
-                out.accepted.clear();
-                out.irreversible.clear();
-                out.approvals.clear();
-                out.broadcast.clear();
+            let Record::Block(b) = record else { continue };
+            // The keys this node recovered when it applied the block, logged right after it.
+            let signers = match records.next_if(|r| matches!(r, Ok((_, Record::Signers { id, .. })) if id == &b.id())) {
+                Some(Ok((_, Record::Signers { signers, .. }))) => Some(signers),
+                _ => None,
+            };
+            if b.block_num() <= base {
+                continue;
             }
+            report.replayed_blocks += 1;
+            report.replayed_transactions += b.transactions.len() as u64;
+            core.provide_verified(replay_transactions(&chain_id, &b, signers, &mut report));
+            core.handle(Input::Block { block: Arc::new(*b), from: None }, &mut out);
+            // Nothing from a replay leaves the node; only the rejections matter.
+            out.applied.clear();
+            out.irreversible.clear();
+            out.approvals.clear();
+            out.broadcast.clear();
+            out.relay.clear();
         }
         core.forget_verified();
         for (id, e) in out.rejected.iter().take(5) {
@@ -224,17 +226,20 @@ impl Store {
             all.extend(marks);
             self.watermark.store(&pack_watermarks(&all)).context("storing the producer watermark")?;
         }
-        if out.accepted.is_empty() && out.irreversible.is_empty() {
+        if out.applied.is_empty() && out.irreversible.is_empty() {
             return Ok(());
         }
         let mut log = self.log.write().expect("log lock");
-        for b in &out.accepted {
-            log.append_block(b).context("appending to the block log")?;
+        // Only applied blocks — validated in full — reach the log, each with the keys its
+        // transactions were verified with (replay checks authorities against them).
+        for a in &out.applied {
+            let signers: Vec<Vec<PublicKey>> = a.transactions.iter().map(|t| t.signers.clone()).collect();
+            log.append_block_with_signers(&a.block, &signers).context("appending to the block log")?;
         }
         if let Some(b) = out.irreversible.last() {
-            // A block can become irreversible in the step that accepted it from a peer only
-            // if it was logged above; one we never accepted (restored from a checkpoint) is
-            // not logged and needs no record.
+            // A block can become irreversible only once applied, hence logged above or
+            // before; one we never applied (restored from a checkpoint) is not logged and
+            // needs no record.
             if log.contains(&b.id()) && log.lib().is_none_or(|(n, _)| n < b.block_num()) {
                 log.append_lib(b.block_num(), b.id()).context("recording the LIB in the block log")?;
             }
@@ -298,6 +303,33 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The transactions of a logged block, ready to apply: with the signers logged beside the
+/// block when they are there (no signature is recovered, every authority is still checked),
+/// else verified again in parallel (a log written before signers were logged, or a Signers
+/// record lost with a torn tail). Transactions that do not verify are left to the core, which
+/// rejects the block.
+fn replay_transactions(
+    chain_id: &Checksum256,
+    block: &SignedBlock,
+    signers: Option<Vec<Vec<PublicKey>>>,
+    report: &mut RestoreReport,
+) -> Vec<Arc<VerifiedTransaction>> {
+    if let Some(signers) = signers.filter(|s| s.len() == block.transactions.len()) {
+        return block
+            .transactions
+            .iter()
+            .zip(signers)
+            .filter_map(|(p, keys)| VerifiedTransaction::with_signers(p.clone(), keys, MAX_TRX_BYTES).ok())
+            .map(Arc::new)
+            .collect();
+    }
+    if block.transactions.is_empty() {
+        return vec![];
+    }
+    report.recovered_blocks += 1;
+    crate::pipeline::verify_all(chain_id, block.transactions.clone()).into_iter().flatten().map(Arc::new).collect()
 }
 
 /// Blocks for the API and for peers: the fork database above the LIB, the log below.

@@ -7,6 +7,7 @@ use crate::action::Extension;
 use crate::checksum::{merkle_root, sha256, sha256_concat, Checksum256};
 use crate::codec::Pack;
 use crate::crypto::{CryptoError, PrivateKey, PublicKey, Signature};
+use crate::evidence::Evidence;
 use crate::name::Name;
 use crate::transaction::PackedTransaction;
 
@@ -88,21 +89,6 @@ impl Approval {
     }
 }
 
-/// Two different block headers signed by the same producer for the same slot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DoubleSignEvidence {
-    /// One header.
-    pub first: BlockHeader,
-    /// Its signature.
-    pub first_signature: Signature,
-    /// The other header.
-    pub second: BlockHeader,
-    /// Its signature.
-    pub second_signature: Signature,
-}
-
-crate::packable_struct!(DoubleSignEvidence { first, first_signature, second, second_signature });
-
 /// The signed part of a block header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
@@ -179,8 +165,8 @@ pub struct SignedBlock {
     pub transactions: Vec<PackedTransaction>,
     /// Approvals by other producers, counted as votes of this chain.
     pub approvals: Vec<Approval>,
-    /// Double-production evidence recorded by this block.
-    pub evidence: Vec<DoubleSignEvidence>,
+    /// Evidence of misbehaviour recorded by this block.
+    pub evidence: Vec<Evidence>,
     /// Extensions of the body (reserved).
     pub block_extensions: Vec<Extension>,
 }
@@ -204,7 +190,7 @@ pub fn approvals_root(approvals: &[Approval]) -> Checksum256 {
 }
 
 /// The header commitment to a block's evidence list.
-pub fn evidence_root(evidence: &[DoubleSignEvidence]) -> Checksum256 {
+pub fn evidence_root(evidence: &[Evidence]) -> Checksum256 {
     if evidence.is_empty() {
         Checksum256::ZERO
     } else {
@@ -245,7 +231,7 @@ impl SignedBlock {
         header: BlockHeader,
         transactions: Vec<PackedTransaction>,
         approvals: Vec<Approval>,
-        evidence: Vec<DoubleSignEvidence>,
+        evidence: Vec<Evidence>,
         chain_id: &Checksum256,
         key: &PrivateKey,
     ) -> SignedBlock {
@@ -259,7 +245,7 @@ impl SignedBlock {
     pub fn sign_with_evidence(
         header: BlockHeader,
         transactions: Vec<PackedTransaction>,
-        evidence: Vec<DoubleSignEvidence>,
+        evidence: Vec<Evidence>,
         chain_id: &Checksum256,
         key: &PrivateKey,
     ) -> SignedBlock {

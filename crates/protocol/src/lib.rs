@@ -26,5 +26,8 @@ pub use action::{Action, Extension};
 pub use authority::{Authority, KeyWeight, PermissionLevel, PermissionLevelWeight, WaitWeight};
 pub use transaction::{Compression, PackedTransaction, Transaction, VerifiedTransaction};
 pub mod block;
+pub mod evidence;
+pub mod limits;
 
-pub use block::{Approval, BlockHeader, DoubleSignEvidence, ProducerKey, ProducerSchedule, SignedBlock, Vote};
+pub use block::{Approval, BlockHeader, ProducerKey, ProducerSchedule, SignedBlock, Vote};
+pub use evidence::{DoubleSignEvidence, Evidence, SignedVote, VoteEvidence};

@@ -9,6 +9,7 @@ use crate::checksum::{sha256, sha256_concat, Bytes, Checksum256};
 use crate::codec::{Pack, Reader, Unpack, VarUint32};
 use crate::crypto::{CryptoError, PrivateKey, PublicKey, Signature};
 use crate::error::CodecError;
+use crate::limits::MAX_TRANSACTION_BYTES;
 use crate::time::TimePointSec;
 
 /// An unsigned transaction in Antelope field order.
@@ -244,6 +245,24 @@ impl PackedTransaction {
         Ok((trx, raw))
     }
 
+    /// Bytes of the packed form (what a block carries for this transaction): signatures,
+    /// compression flag, context-free data and transaction, each with its length prefix.
+    pub fn wire_size(&self) -> usize {
+        fn varuint_len(n: usize) -> usize {
+            let mut len = 1;
+            let mut v = n >> 7;
+            while v > 0 {
+                len += 1;
+                v >>= 7;
+            }
+            len
+        }
+        let n = self.signatures.len();
+        let cfd = self.packed_context_free_data.0.len();
+        let trx = self.packed_trx.0.len();
+        varuint_len(n) + n * SIGNATURE_WIRE_BYTES + 1 + varuint_len(cfd) + cfd + varuint_len(trx) + trx
+    }
+
     /// A packed copy with the given compression.
     pub fn with_compression(&self, compression: Compression, limit: usize) -> Result<PackedTransaction, UnpackError> {
         let raw = self.raw_trx(limit)?;
@@ -261,6 +280,9 @@ impl PackedTransaction {
         })
     }
 }
+
+/// Packed size of one K1 signature: the key-type byte and 65 bytes.
+const SIGNATURE_WIRE_BYTES: usize = 66;
 
 /// zlib-compresses `data`.
 pub fn deflate(data: &[u8]) -> Vec<u8> {
@@ -285,10 +307,13 @@ pub struct VerifiedTransaction {
     pub signers: Vec<PublicKey>,
     /// Size of the uncompressed transaction in bytes.
     pub size: usize,
-    /// True when the signatures were not recovered because the transaction comes from a block
-    /// this node validated before (its own block log): the chain then skips the authority
-    /// check, which that validation already passed.
-    pub preauthorized: bool,
+    /// Bytes the transaction takes in a block: its packed form with signatures, compression
+    /// flag and context-free data ([`PackedTransaction::wire_size`]). This is what is billed as
+    /// NET, reported as `net_usage_words` and counted against a block's byte limit.
+    pub wire_bytes: usize,
+    /// Context-free data entries it carries (the chain refuses any: it has no context-free
+    /// actions for them to serve).
+    pub context_free_entries: usize,
 }
 
 /// Why a transaction failed verification.
@@ -338,22 +363,54 @@ impl VerifiedTransaction {
             }
             signers.push(key);
         }
-        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers, preauthorized: false })
+        Ok(VerifiedTransaction {
+            id: sha256(&raw),
+            size: raw.len(),
+            wire_bytes: packed.wire_size(),
+            context_free_entries: cfd.len(),
+            trx,
+            packed,
+            signers,
+        })
     }
 
-    /// Wraps a transaction whose signers are already known (trusted callers: block replay
-    /// from our own log, benchmarks of state application).
+    /// Wraps a transaction whose signers are already known (trusted callers: benchmarks of
+    /// state application). The chain still checks that the signers satisfy the authorities.
     pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
         let raw = trx.packed();
-        VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers, preauthorized: false }
+        let context_free_entries = packed.context_free_data(MAX_TRANSACTION_BYTES).map_or(1, |c| c.len());
+        VerifiedTransaction {
+            id: sha256(&raw),
+            size: raw.len(),
+            wire_bytes: packed.wire_size(),
+            context_free_entries,
+            trx,
+            packed,
+            signers,
+        }
     }
 
-    /// Opens a transaction of a block this node validated and stored itself, without
-    /// recovering its signatures (replay of the node's own block log; see `preauthorized`).
-    /// Never use it for anything that came from outside the node.
-    pub fn preauthorized(packed: PackedTransaction, limit: usize) -> Result<VerifiedTransaction, UnpackError> {
+    /// Opens a transaction of a block this node applied before, with the keys it recovered
+    /// then (the signers record of its own block log), instead of recovering them again.
+    /// Authorities are still checked against those keys when the transaction is applied: only
+    /// the cryptography is skipped, never the authority check. Never use it for anything that
+    /// came from outside the node.
+    pub fn with_signers(
+        packed: PackedTransaction,
+        signers: Vec<PublicKey>,
+        limit: usize,
+    ) -> Result<VerifiedTransaction, UnpackError> {
         let (trx, raw) = packed.unpack_trx(limit)?;
-        Ok(VerifiedTransaction { id: sha256(&raw), size: raw.len(), trx, packed, signers: vec![], preauthorized: true })
+        let cfd = packed.context_free_data(limit)?;
+        Ok(VerifiedTransaction {
+            id: sha256(&raw),
+            size: raw.len(),
+            wire_bytes: packed.wire_size(),
+            context_free_entries: cfd.len(),
+            trx,
+            packed,
+            signers,
+        })
     }
 }
 
@@ -427,6 +484,32 @@ mod tests {
         };
         assert!(z.context_free_data(100).unwrap().is_empty());
         assert_eq!(z.unpack_trx(1000).unwrap().0, transfer_trx());
+    }
+
+    #[test]
+    fn wire_size_counts_every_byte_of_the_packed_form() {
+        let chain_id = sha256(b"chain");
+        let key = PrivateKey::from_seed("alice");
+        let mut p = transfer_trx().sign(&chain_id, &[&key]);
+        assert_eq!(p.wire_size(), p.packed().len());
+        // Context-free data and more signatures are billed too.
+        p.packed_context_free_data = Bytes(vec![0xab; 300]);
+        p.signatures.push(p.signatures[0]);
+        assert_eq!(p.wire_size(), p.packed().len());
+        let v = VerifiedTransaction::verify(&chain_id, transfer_trx().sign(&chain_id, &[&key]), 1 << 20).unwrap();
+        assert_eq!(v.wire_bytes, v.packed.packed().len());
+        assert_eq!(v.context_free_entries, 0);
+        // A transaction carrying context-free data says so, whatever its signatures.
+        let digest = transfer_trx().signing_digest(&chain_id, &[Bytes(vec![1, 2, 3])]);
+        let with_cfd = PackedTransaction {
+            signatures: vec![key.sign(&digest)],
+            compression: Compression::None,
+            packed_context_free_data: Bytes(vec![Bytes(vec![1, 2, 3])].packed()),
+            packed_trx: Bytes(transfer_trx().packed()),
+        };
+        let v = VerifiedTransaction::verify(&chain_id, with_cfd, 1 << 20).unwrap();
+        assert_eq!(v.context_free_entries, 1);
+        assert_eq!(v.signers, vec![key.public_key()]);
     }
 
     #[test]

@@ -378,8 +378,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                             last_round = round;
                             (c.head().clone(), c.lib().clone())
                         };
-                        for b in &out.accepted {
-                            mem.insert(b.clone());
+                        for a in &out.applied {
+                            mem.insert(a.block.clone());
                         }
                         if out.head_changed {
                             let _ = events.send(StreamEvent::Head {

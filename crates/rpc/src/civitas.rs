@@ -270,7 +270,8 @@ pub(crate) async fn producers(State(s): State<Arc<Shared>>) -> Response {
             })
             .collect();
         // The set the next round's election would seat if it were held on the head's state.
-        let next: Vec<Name> = chain.elect(n).into_iter().map(|k| k.producer_name).collect();
+        let next: Vec<Name> =
+            chain.elect(n, &c.head().schedule.producers).into_iter().map(|k| k.producer_name).collect();
         let funds = Funds {
             supply: token::stats(kv, sym).map(|st| st.supply),
             worker_fund: token::balance(kv, EOSIO_WPS, sym),

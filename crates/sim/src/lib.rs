@@ -10,8 +10,10 @@ pub mod node;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod topology;
 
 pub use checker::Violation;
 pub use net::LinkModel;
 pub use node::{Behavior, InvalidKind};
 pub use sim::{Fault, Sim, SimConfig};
+pub use topology::Topology;

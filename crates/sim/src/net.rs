@@ -78,6 +78,13 @@ pub struct Net {
     pub sent: u64,
     /// Messages lost to loss or partitions.
     pub dropped: u64,
+    /// Each node's neighbours (see `topology.rs`).
+    pub links: Vec<Vec<usize>>,
+    /// Gossip each node has received or has in flight, by message key: a relay to a node
+    /// that already has the message is not sent. Real peers learn this from the seen set and
+    /// announcements; here it keeps a mesh from costing n² deliveries per message without
+    /// changing what any node learns (a copy that arrives second is ignored anyway).
+    has: Vec<std::collections::HashSet<u64>>,
 }
 
 impl Net {
@@ -92,6 +99,43 @@ impl Net {
             groups: None,
             sent: 0,
             dropped: 0,
+            links: vec![],
+            has: vec![],
+        }
+    }
+
+    /// Sets the links (one neighbour list per node).
+    pub fn set_links(&mut self, links: Vec<Vec<usize>>) {
+        self.has = vec![Default::default(); links.len()];
+        self.links = links;
+    }
+
+    /// The neighbours of `i`.
+    pub fn neighbours(&self, i: usize) -> Vec<usize> {
+        self.links.get(i).cloned().unwrap_or_default()
+    }
+
+    /// Marks a message as held by `node` (it produced or received it).
+    pub fn mark_held(&mut self, node: usize, key: u64) {
+        if let Some(h) = self.has.get_mut(node) {
+            h.insert(key);
+        }
+    }
+
+    /// A crashed node forgets what it held.
+    pub fn forget(&mut self, node: usize) {
+        if let Some(h) = self.has.get_mut(node) {
+            h.clear();
+        }
+    }
+
+    /// Gossips `msg` (identified by `key`) from `from` to `to` unless `to` already holds it.
+    pub fn gossip(&mut self, rng: &mut Rng, from: usize, to: usize, msg: Msg, key: u64, extra_ms: u64) {
+        if self.has.get(to).is_some_and(|h| h.contains(&key)) {
+            return;
+        }
+        if self.send(rng, from, to, msg, extra_ms) {
+            self.mark_held(to, key);
         }
     }
 
@@ -126,14 +170,32 @@ impl Net {
     }
 
     /// Sends `msg` from `from` to `to` after the link delay plus `extra_ms`, unless the link
-    /// is cut or the message is lost.
-    pub fn send(&mut self, rng: &mut Rng, from: usize, to: usize, msg: Msg, extra_ms: u64) {
+    /// is cut or the message is lost. Returns true if it is on its way.
+    pub fn send(&mut self, rng: &mut Rng, from: usize, to: usize, msg: Msg, extra_ms: u64) -> bool {
         self.sent += 1;
         if !self.connected(from, to) || rng.chance(self.link.loss) {
             self.dropped += 1;
-            return;
+            return false;
         }
         let delay = self.link.latency_ms + rng.range(0, self.link.jitter_ms) + extra_ms;
         self.schedule(self.now_ms + delay, Event::Deliver { to, from, msg });
+        true
+    }
+}
+
+impl Msg {
+    /// The gossip key of a message (requests have none: they are never relayed).
+    pub fn key(&self) -> Option<u64> {
+        let first8 = |c: &Checksum256| u64::from_le_bytes(c.0[..8].try_into().unwrap_or_default());
+        match self {
+            // Block ids begin with the height; the rest of the id tells blocks apart.
+            Msg::Block(b) => Some(u64::from_le_bytes(b.id().0[8..16].try_into().unwrap_or_default())),
+            Msg::Tx(t) => Some(first8(&t.id)),
+            Msg::Approval(a) => {
+                use civitas_protocol::Pack;
+                Some(first8(&civitas_protocol::sha256(&a.packed())))
+            }
+            Msg::Request { .. } => None,
+        }
     }
 }

@@ -29,6 +29,20 @@ pub enum Behavior {
         /// Extra delay.
         delay_ms: u64,
     },
+    /// Produces honestly, and at the start of every round forges blocks for the slots ahead
+    /// under a schedule it made up (the scheduled producers' names with keys it holds), with
+    /// votes and approvals of those made-up keys, and sends them to its neighbours.
+    Forger,
+    /// Produces honestly, and every slot sends its neighbours `per_slot` junk approvals:
+    /// validly signed ones for random targets and overlapping ranges, future and stale slots,
+    /// and approvals in other producers' names signed with the wrong key.
+    ApprovalFlooder {
+        /// Junk approvals per slot.
+        per_slot: u32,
+    },
+    /// Produces honestly, and signs a second, conflicting approval (another target for the
+    /// same slots, or a lower source) for every approval it makes.
+    ConflictingApprover,
 }
 
 /// Ways to make a block invalid.
@@ -54,7 +68,7 @@ impl Behavior {
 /// What survives a crash.
 #[derive(Debug, Default, Clone)]
 pub struct Disk {
-    /// Accepted blocks in the order they were persisted (parents first).
+    /// Applied (hence valid) blocks in the order they were persisted (parents first).
     pub blocks: Vec<Arc<SignedBlock>>,
     /// The same, by id.
     pub by_id: BTreeMap<Checksum256, Arc<SignedBlock>>,
@@ -116,7 +130,8 @@ impl SimNode {
         for (p, w) in &out.watermarks {
             self.disk.watermarks.insert(*p, *w);
         }
-        for b in &out.accepted {
+        for a in &out.applied {
+            let b = &a.block;
             if self.disk.by_id.insert(b.id(), b.clone()).is_none() {
                 self.disk.blocks.push(b.clone());
             }

@@ -5,6 +5,7 @@ use crate::net::{Event, LinkModel};
 use crate::node::{Behavior, InvalidKind};
 use crate::rng::Rng;
 use crate::sim::{Fault, Sim, SimConfig};
+use crate::topology::Topology;
 
 /// The outcome of a randomized run.
 #[derive(Debug, Clone)]
@@ -13,6 +14,8 @@ pub struct Report {
     pub seed: u64,
     /// Byzantine producers and their behaviour.
     pub byzantine: Vec<(usize, Behavior)>,
+    /// The network's shape.
+    pub topology: Topology,
     /// Faults scheduled during the safety phase.
     pub faults: usize,
     /// Highest irreversible height any honest node reached.
@@ -39,7 +42,7 @@ impl Default for RunSpec {
 }
 
 fn pick_behavior(rng: &mut Rng, fault_end_ms: u64) -> Behavior {
-    match rng.below(8) {
+    match rng.below(11) {
         0 => Behavior::DoubleProducer,
         1 => Behavior::Invalid(InvalidKind::BadSignature),
         2 => Behavior::Invalid(InvalidKind::WrongProducer),
@@ -47,7 +50,21 @@ fn pick_behavior(rng: &mut Rng, fault_end_ms: u64) -> Behavior {
         4 => Behavior::Invalid(InvalidKind::BadStateRoot),
         5 => Behavior::Withholder { release_ms: rng.range(fault_end_ms / 4, fault_end_ms) },
         6 => Behavior::Late { delay_ms: rng.range(100, 450) },
+        7 => Behavior::Forger,
+        8 => Behavior::ApprovalFlooder { per_slot: 20 },
+        9 => Behavior::ConflictingApprover,
         _ => Behavior::Twin,
+    }
+}
+
+/// Mostly full meshes, as before; sparse graphs, rings and sentries in the rest, so that
+/// blocks, approvals and transactions must be relayed.
+fn pick_topology(rng: &mut Rng) -> Topology {
+    match rng.below(10) {
+        0..=4 => Topology::Mesh,
+        5 | 6 => Topology::Random(2),
+        7 => Topology::Ring,
+        _ => Topology::Sentries,
     }
 }
 
@@ -61,9 +78,19 @@ pub fn build(seed: u64, spec: RunSpec) -> Sim {
     let nbyz = rng.below(max_byz as u64 + 1) as usize;
     let byz_idx = rng.subset(spec.producers, nbyz);
     let byzantine: Vec<(usize, Behavior)> = byz_idx.iter().map(|&i| (i, pick_behavior(&mut rng, fault_end))).collect();
+    let topology = pick_topology(&mut rng);
+    // The more hops a message crosses, the shorter each must be for a 500 ms slot: a full mesh
+    // takes links of up to 160 ms; a ring of 23 crosses up to 11 hops, as a network of
+    // datacentres would.
+    let max_latency = match topology {
+        Topology::Mesh => 80,
+        Topology::Sentries => 50,
+        Topology::Random(_) => 35,
+        Topology::Ring | Topology::Line => 15,
+    };
     let link = LinkModel {
-        latency_ms: rng.range(5, 80),
-        jitter_ms: rng.range(0, 80),
+        latency_ms: rng.range(5, max_latency),
+        jitter_ms: rng.range(0, max_latency),
         loss: [0.0, 0.0, 0.01, 0.05][rng.below(4) as usize],
     };
     let cfg = SimConfig {
@@ -78,6 +105,7 @@ pub fn build(seed: u64, spec: RunSpec) -> Sim {
         candidates: spec.producers,
         user_stake: 0,
         genesis_votes: vec![],
+        topology,
     };
     let mut sim = Sim::new(cfg);
     let n = sim.nodes.len();
@@ -153,13 +181,14 @@ pub fn run(seed: u64, spec: RunSpec) -> Result<Report, String> {
         return Err(fail(v.0.clone()));
     }
     check_converged(&sim, &honest).map_err(|m| fail(format!("CONVERGENCE at the end: {m}")))?;
-    sim.checker.check_pay(&sim.nodes);
+    sim.checker.check_end(&sim.nodes);
     if let Some(v) = &sim.checker.violation {
         return Err(fail(v.0.clone()));
     }
     Ok(Report {
         seed,
         byzantine: sim.cfg.byzantine.clone(),
+        topology: sim.cfg.topology,
         faults: sim.faults.len(),
         finalized: sim.checker.finalized.keys().next_back().copied().unwrap_or(0),
         fingerprint: sim.fingerprint(),

@@ -16,6 +16,7 @@ use crate::checker::{Checker, Violation};
 use crate::net::{Event, LinkModel, Msg, Net};
 use crate::node::{Behavior, SimNode};
 use crate::rng::Rng;
+use crate::topology::{self, Topology};
 
 /// Milliseconds from the Unix epoch to the simulated genesis (2026-01-01).
 pub const GENESIS_MS: i64 = 1_767_225_600_000;
@@ -47,6 +48,8 @@ pub struct SimConfig {
     pub user_stake: i64,
     /// Genesis votes: (user index, candidate indices).
     pub genesis_votes: Vec<(usize, Vec<usize>)>,
+    /// The shape of the network.
+    pub topology: Topology,
 }
 
 impl Default for SimConfig {
@@ -63,6 +66,7 @@ impl Default for SimConfig {
             candidates: 21,
             user_stake: 0,
             genesis_votes: vec![],
+            topology: Topology::Mesh,
         }
     }
 }
@@ -187,6 +191,8 @@ pub struct Sim {
     pub lag_samples: Vec<u32>,
     /// Blocks honest nodes rejected, with the reason (for diagnostics).
     pub rejections: Vec<(usize, String)>,
+    /// Junk approvals sent by flooders.
+    pub flooded: u64,
 }
 
 impl Sim {
@@ -213,19 +219,27 @@ impl Sim {
             }
         }
         let mut net = Net::new(cfg.link);
+        let producer_nodes = cfg.candidates.max(cfg.producers);
+        let twin_of: Vec<usize> = cfg.byzantine.iter().filter(|(_, b)| *b == Behavior::Twin).map(|(i, _)| *i).collect();
+        let mut rng = Rng::new(cfg.seed);
+        net.set_links(topology::links(cfg.topology, nodes.len(), producer_nodes, cfg.observers, &twin_of, &mut rng));
         net.schedule(u64::from(cfg.block_interval_ms), Event::Slot(1));
+        let honest_producers =
+            (0..producer_nodes).filter(|i| !cfg.byzantine.iter().any(|(b, _)| b == i)).map(producer_name).collect();
+        let checker = Checker::new(&genesis, honest_producers);
         Sim {
-            rng: Rng::new(cfg.seed),
+            rng,
             genesis,
             net,
             nodes,
-            checker: Checker::default(),
+            checker,
             faults: vec![],
             verified: BTreeMap::new(),
             tx_counter: 0,
             slots: 0,
             lag_samples: vec![],
             rejections: vec![],
+            flooded: 0,
             cfg,
         }
     }
@@ -275,7 +289,7 @@ impl Sim {
         self.verified.insert(vt.id, vt.clone());
         let core = self.nodes[at].core.as_mut().expect("up");
         if core.push_transaction((*vt).clone()).is_ok() {
-            self.gossip_tx(at, None, vt);
+            self.gossip(at, None, Msg::Tx(vt), 0);
             true
         } else {
             false
@@ -317,6 +331,7 @@ impl Sim {
         match ev {
             Event::Slot(slot) => {
                 self.slots = slot;
+                byzantine::on_slot(self, slot);
                 let now = self.now();
                 for i in 0..self.nodes.len() {
                     let Some(core) = self.nodes[i].core.as_mut() else {
@@ -324,7 +339,7 @@ impl Sim {
                     };
                     let mut out = Output::default();
                     core.handle(Input::Tick(now), &mut out);
-                    self.process(i, None, out);
+                    self.process(i, out);
                 }
                 byzantine::release_withheld(self);
                 self.workload();
@@ -344,7 +359,10 @@ impl Sim {
             Fault::Partition(groups) => self.net.groups = Some(groups),
             Fault::Heal => self.net.groups = None,
             Fault::SetLoss(p) => self.net.link.loss = p,
-            Fault::Crash(i) => self.nodes[i].crash(),
+            Fault::Crash(i) => {
+                self.nodes[i].crash();
+                self.net.forget(i);
+            }
             Fault::Restart(i) => {
                 if self.nodes[i].is_up() {
                     return;
@@ -354,7 +372,12 @@ impl Sim {
                 let lib = self.nodes[i].core.as_ref().map_or(0, |c| c.lib().num);
                 self.nodes[i].persist(&out);
                 if self.nodes[i].behavior.is_honest() {
+                    // Blocks the replay finalizes are checked like any others.
+                    self.checker.on_replayed(i, &out.irreversible);
                     self.checker.on_restarted(i, lib);
+                    if let Some(core) = self.nodes[i].core.as_ref() {
+                        self.checker.check_pay(i, core, true);
+                    }
                 }
             }
         }
@@ -379,7 +402,7 @@ impl Sim {
                 core.provide_verified(cached);
                 let mut out = Output::default();
                 core.handle(Input::Block { block: b, from: Some(from as u64) }, &mut out);
-                self.process(to, Some(from), out);
+                self.process(to, out);
             }
             Msg::Tx(vt) => {
                 let core = self.nodes[to].core.as_mut().expect("checked up");
@@ -387,14 +410,14 @@ impl Sim {
                     return;
                 }
                 if core.push_transaction((*vt).clone()).is_ok() {
-                    self.gossip_tx(to, Some(from), vt);
+                    self.gossip(to, Some(from), Msg::Tx(vt), 0);
                 }
             }
             Msg::Approval(a) => {
                 let core = self.nodes[to].core.as_mut().expect("checked up");
                 let mut out = Output::default();
                 core.handle(Input::Approval { approval: a, from: Some(from as u64) }, &mut out);
-                self.process(to, Some(from), out);
+                self.process(to, out);
             }
             Msg::Request { lib, want } => {
                 let disk = &self.nodes[to].disk;
@@ -408,22 +431,17 @@ impl Sim {
                     id = b.header.previous;
                 }
                 for b in chain.into_iter().rev() {
-                    self.net.send(&mut self.rng, to, from, Msg::Block(b), 0);
+                    let key = Msg::Block(b.clone()).key().unwrap_or(0);
+                    if self.net.send(&mut self.rng, to, from, Msg::Block(b), 0) {
+                        self.net.mark_held(from, key);
+                    }
                 }
             }
         }
     }
 
-    fn gossip_tx(&mut self, at: usize, except: Option<usize>, vt: Arc<VerifiedTransaction>) {
-        for j in 0..self.nodes.len() {
-            if j != at && Some(j) != except {
-                self.net.send(&mut self.rng, at, j, Msg::Tx(vt.clone()), 0);
-            }
-        }
-    }
-
     /// Persists, checks and sends what a node's core asked for.
-    pub(crate) fn process(&mut self, i: usize, from: Option<usize>, out: Output) {
+    pub(crate) fn process(&mut self, i: usize, out: Output) {
         self.nodes[i].persist(&out);
         let honest = self.nodes[i].behavior.is_honest();
         if honest {
@@ -437,32 +455,57 @@ impl Sim {
             for b in &out.broadcast {
                 self.checker.on_honest_block(i, b);
             }
+            for a in &out.applied {
+                self.checker.on_applied(i, &a.block);
+            }
+            self.checker.on_evidence(i, &out.evidence);
+            if !out.irreversible.is_empty() {
+                if let Some(core) = self.nodes[i].core.as_ref() {
+                    self.checker.check_pay(i, core, false);
+                }
+            }
         }
         for (peer, lib, want) in &out.need_blocks {
             self.net.send(&mut self.rng, i, *peer as usize, Msg::Request { lib: *lib, want: *want }, 0);
         }
-        // Approvals we signed go straight to every node (they are not relayed).
+        // Approvals: ours and valid new ones from peers, relayed hop by hop.
         for a in &out.approvals {
-            self.broadcast(i, None, Msg::Approval(a.clone()), 0);
+            self.gossip(i, None, Msg::Approval(a.clone()), 0);
         }
+        byzantine::after_approvals(self, i, &out.approvals);
         // Our own blocks go out according to our behaviour.
         for b in &out.broadcast {
+            let key = Msg::Block(b.clone()).key().unwrap_or(0);
+            self.net.mark_held(i, key);
             byzantine::send_own_block(self, i, b.clone());
         }
-        // Valid blocks from peers are relayed (gossip); invalid ones never are.
-        if from.is_some() {
-            let own: Vec<Checksum256> = out.broadcast.iter().map(|b| b.id()).collect();
-            for b in out.accepted.iter().filter(|b| !own.contains(&b.id())) {
-                self.broadcast(i, from, Msg::Block(b.clone()), 0);
+        // Blocks of others that this node applied (validated in full) are relayed; invalid
+        // ones never are (the same rule as the node's).
+        for b in &out.relay {
+            self.gossip(i, None, Msg::Block(b.clone()), 0);
+        }
+    }
+
+    /// Sends a gossip message to every neighbour except `except` that does not hold it yet.
+    pub(crate) fn gossip(&mut self, i: usize, except: Option<usize>, msg: Msg, extra_ms: u64) {
+        let Some(key) = msg.key() else { return };
+        self.net.mark_held(i, key);
+        for j in self.net.neighbours(i) {
+            if Some(j) != except {
+                self.net.gossip(&mut self.rng, i, j, msg.clone(), key, extra_ms);
             }
         }
     }
 
-    /// Sends to every other node except `except`.
+    /// Sends to every neighbour except `except`, whether it holds the message or not (what
+    /// a byzantine node does with the blocks it makes).
     pub(crate) fn broadcast(&mut self, i: usize, except: Option<usize>, msg: Msg, extra_ms: u64) {
-        for j in 0..self.nodes.len() {
-            if j != i && Some(j) != except {
-                self.net.send(&mut self.rng, i, j, msg.clone(), extra_ms);
+        let key = msg.key();
+        for j in self.net.neighbours(i) {
+            if Some(j) != except && self.net.send(&mut self.rng, i, j, msg.clone(), extra_ms) {
+                if let Some(k) = key {
+                    self.net.mark_held(j, k);
+                }
             }
         }
     }
@@ -511,7 +554,7 @@ impl Sim {
             self.verified.insert(vt.id, vt.clone());
             let core = self.nodes[at].core.as_mut().expect("up");
             if core.push_transaction((*vt).clone()).is_ok() {
-                self.gossip_tx(at, None, vt);
+                self.gossip(at, None, Msg::Tx(vt), 0);
             }
         }
     }

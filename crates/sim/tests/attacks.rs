@@ -107,7 +107,7 @@ fn double_production_leaves_agreed_evidence() {
     };
     let first = evidence(honest[0]);
     assert!(!first.is_empty(), "evidence recorded");
-    assert!(first.iter().all(|e| e.first.producer == civitas_sim::sim::producer_name(3)));
+    assert!(first.iter().all(|e| e.producer() == civitas_sim::sim::producer_name(3)));
     for &i in &honest {
         assert_eq!(evidence(i), first, "node {i} holds the same evidence");
     }

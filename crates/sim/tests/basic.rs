@@ -22,7 +22,7 @@ fn fault_free_network_finalizes_and_converges() {
     // With approvals every producer votes for every block within a network round trip: a block
     // is justified by the next one and final about two blocks later (docs/consensus.md).
     assert!(h - l <= 3, "LIB lag {}", h - l);
-    sim.checker.check_pay(&sim.nodes);
+    sim.checker.check_end(&sim.nodes);
     assert_eq!(sim.checker.violation, None);
 }
 

@@ -11,14 +11,14 @@ use std::ops::RangeInclusive;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use civitas_protocol::{Checksum256, SignedBlock, Unpack};
+use civitas_protocol::{Checksum256, PublicKey, SignedBlock, Unpack};
 
 use crate::error::{Result, StorageError};
 use crate::fsutil::{ensure_dir, fsync_dir};
 use crate::index::{Index, LibStep};
 use crate::record::{
-    decode_record, encode_block, encode_lib, log_file_header, record_crc, BlockInfo, Record, RecordHeader,
-    LOG_FILE_HEADER_LEN, LOG_MAGIC, LOG_VERSION, RECORD_HEADER_LEN,
+    decode_record, encode_block, encode_lib, encode_signers, log_file_header, record_crc, BlockInfo, Record,
+    RecordHeader, LOG_FILE_HEADER_LEN, LOG_MAGIC, LOG_VERSION, RECORD_HEADER_LEN,
 };
 use crate::scan::{count_records, scan, BadKind};
 
@@ -259,6 +259,19 @@ impl BlockLog {
         self.index.insert_block(&info, offset, len);
         if self.pending.len() >= FLUSH_THRESHOLD {
             self.flush()?;
+        }
+        Ok(offset)
+    }
+
+    /// Appends a block with the keys this node recovered from its transactions' signatures
+    /// (see [`Record::Signers`]); a block already in the log is not written again.
+    pub fn append_block_with_signers(&mut self, block: &SignedBlock, signers: &[Vec<PublicKey>]) -> Result<u64> {
+        if let Some(loc) = self.index.get(&block.id()) {
+            return Ok(loc.offset);
+        }
+        let offset = self.append_block(block)?;
+        if !block.transactions.is_empty() {
+            encode_signers(&mut self.pending, &block.id(), signers)?;
         }
         Ok(offset)
     }

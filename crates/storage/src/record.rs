@@ -4,16 +4,21 @@
 //! file   = file_header record*
 //! file_header (16 bytes) = "CIVBLKLG" | u32 LE version (1) | u32 LE 0 (reserved)
 //! record = u32 LE payload_len | u32 LE crc32(kind ‖ payload) | u8 kind | payload
-//! kind 1 = Block: payload = packed SignedBlock
-//! kind 2 = Lib:   payload = u32 LE block num | 32-byte block id
+//! kind 1 = Block:   payload = packed SignedBlock
+//! kind 2 = Lib:     payload = u32 LE block num | 32-byte block id
+//! kind 3 = Signers: payload = 32-byte block id | packed vector<vector<public_key>>
+//!                   (the keys recovered from each transaction's signatures, in block order)
 //! ```
+//!
+//! A Signers record follows the Block record it belongs to (in the same synced batch). Replay
+//! uses it to skip signature recovery — never the authority checks those keys must pass.
 //!
 //! The CRC covers the kind byte as well as the payload so that a flipped kind cannot turn one
 //! valid record into another. The length is not covered: a wrong length makes the CRC run over
 //! the wrong bytes, which fails the check just the same.
 
 use civitas_protocol::block::num_from_id;
-use civitas_protocol::{BlockHeader, Checksum256, Pack, Reader, SignedBlock, Unpack};
+use civitas_protocol::{BlockHeader, Checksum256, Pack, PublicKey, Reader, SignedBlock, Unpack};
 
 use crate::error::{Result, StorageError};
 
@@ -52,6 +57,8 @@ pub enum RecordKind {
     Block = 1,
     /// A last-irreversible-block advance.
     Lib = 2,
+    /// The recovered signers of a block's transactions.
+    Signers = 3,
 }
 
 impl RecordKind {
@@ -60,6 +67,7 @@ impl RecordKind {
         match b {
             1 => Some(RecordKind::Block),
             2 => Some(RecordKind::Lib),
+            3 => Some(RecordKind::Signers),
             _ => None,
         }
     }
@@ -76,6 +84,13 @@ pub enum Record {
         num: u32,
         /// Block id.
         id: Checksum256,
+    },
+    /// The keys this node recovered from the signatures of a block's transactions.
+    Signers {
+        /// The block.
+        id: Checksum256,
+        /// Per transaction, in block order, the keys in signature order.
+        signers: Vec<Vec<PublicKey>>,
     },
 }
 
@@ -154,6 +169,14 @@ pub(crate) fn encode_block(out: &mut Vec<u8>, block: &SignedBlock) -> Result<()>
     encode_with(out, RecordKind::Block, |o| block.pack(o))
 }
 
+/// Appends a Signers record for block `id` to `out`.
+pub(crate) fn encode_signers(out: &mut Vec<u8>, id: &Checksum256, signers: &[Vec<PublicKey>]) -> Result<()> {
+    encode_with(out, RecordKind::Signers, |o| {
+        o.extend_from_slice(&id.0);
+        signers.to_vec().pack(o);
+    })
+}
+
 /// Appends a Lib record to `out`.
 pub(crate) fn encode_lib(out: &mut Vec<u8>, num: u32, id: &Checksum256) -> Result<()> {
     encode_with(out, RecordKind::Lib, |o| {
@@ -193,6 +216,15 @@ pub(crate) fn decode_lib(payload: &[u8]) -> Result<(u32, Checksum256), String> {
     Ok((num, id))
 }
 
+/// Decodes a Signers payload.
+pub(crate) fn decode_signers(payload: &[u8]) -> Result<(Checksum256, Vec<Vec<PublicKey>>), String> {
+    let mut r = Reader::new(payload);
+    let id = Checksum256::unpack(&mut r).map_err(|e| format!("Signers record: {e}"))?;
+    let signers = Vec::<Vec<PublicKey>>::unpack(&mut r).map_err(|e| format!("Signers record: {e}"))?;
+    r.finish().map_err(|e| format!("Signers record: {e}"))?;
+    Ok((id, signers))
+}
+
 /// Decodes a verified payload of the given kind.
 pub(crate) fn decode_record(kind: RecordKind, payload: &[u8]) -> Result<Record, String> {
     match kind {
@@ -200,6 +232,7 @@ pub(crate) fn decode_record(kind: RecordKind, payload: &[u8]) -> Result<Record, 
             .map(|b| Record::Block(Box::new(b)))
             .map_err(|e| format!("block record does not decode: {e}")),
         RecordKind::Lib => decode_lib(payload).map(|(num, id)| Record::Lib { num, id }),
+        RecordKind::Signers => decode_signers(payload).map(|(id, signers)| Record::Signers { id, signers }),
     }
 }
 

@@ -17,7 +17,8 @@ use std::path::Path;
 use crate::error::{Result, StorageError};
 use crate::index::Index;
 use crate::record::{
-    block_info, decode_lib, record_crc, RecordHeader, RecordKind, LOG_FILE_HEADER_LEN, RECORD_HEADER_LEN,
+    block_info, decode_lib, decode_signers, record_crc, RecordHeader, RecordKind, LOG_FILE_HEADER_LEN,
+    RECORD_HEADER_LEN,
 };
 
 /// Read buffer for the sequential scan.
@@ -116,6 +117,8 @@ pub(crate) fn scan(file: &File, path: &Path, file_len: u64, index: &mut Index) -
                     index.apply_lib(step);
                     out.lib_records += 1;
                 }),
+            // Signers records only serve replay; the index has nothing to learn from them.
+            RecordKind::Signers => decode_signers(&payload).map(|_| ()),
         };
         if let Err(reason) = applied {
             out.bad = Some(BadRecord { offset, reason, kind: BadKind::Invalid });

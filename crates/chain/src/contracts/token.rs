@@ -7,7 +7,7 @@ use civitas_protocol::{Asset, Name, Symbol};
 
 use super::ApplyContext;
 use crate::error::{check, ChainError};
-use crate::names::EOSIO_TOKEN;
+use crate::names::{EOSIO_BPAY, EOSIO_STAKE, EOSIO_TOKEN};
 use crate::state::{self, Kv, RowKey};
 
 /// The `accounts` table.
@@ -154,6 +154,10 @@ fn transfer(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     check(t.from != t.to, "cannot transfer to self")?;
     ctx.require_auth(t.from)?;
     check(ctx.is_account(t.to), "to account does not exist")?;
+    // These accounts hold exactly what the system contract accounts for (stake and refunds,
+    // unclaimed pay); a plain transfer in would break that invariant (docs/governance.md).
+    check(t.to != EOSIO_STAKE, "cannot transfer to eosio.stake: use delegatebw to stake")?;
+    check(t.to != EOSIO_BPAY, "cannot transfer to eosio.bpay: it holds unclaimed producer pay only")?;
     let st = stats(ctx.kv, t.quantity.symbol()).ok_or_else(|| ChainError::Assert("unable to find key".into()))?;
     check(t.quantity.amount() > 0, "must transfer positive quantity")?;
     check(t.quantity.symbol() == st.supply.symbol(), "symbol precision mismatch")?;

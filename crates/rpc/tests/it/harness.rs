@@ -160,8 +160,8 @@ impl Node {
                                 c.handle(Input::Tick(TimePoint::from_millis(t)), &mut out);
                                 (c.head().clone(), c.lib().clone())
                             };
-                            for b in &out.accepted {
-                                mem.insert(b.clone());
+                            for a in &out.applied {
+                                mem.insert(a.block.clone());
                             }
                             if out.head_changed {
                                 let _ = events.send(StreamEvent::Head {

@@ -72,6 +72,40 @@ fn unsynced_appends_are_readable_and_replayable() {
     );
 }
 
+/// A block appended with its transactions' signers is followed by a Signers record that
+/// survives a reopen; the index and every reader skip it; a block already logged is not
+/// written again, signers or not.
+#[test]
+fn signers_records_follow_their_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks = chain(None, 3, 0, 10);
+    let keys = vec![vec![civitas_protocol::PrivateKey::from_seed("k").public_key()]];
+    {
+        let (mut log, _) = BlockLog::open(dir.path()).unwrap();
+        log.append_block_with_signers(&blocks[0], &keys).unwrap();
+        log.append_block_with_signers(&blocks[1], &keys).unwrap();
+        let len = log.len_bytes();
+        log.append_block_with_signers(&blocks[1], &keys).unwrap();
+        assert_eq!(log.len_bytes(), len, "a logged block is not written again");
+        log.append_block(&blocks[2]).unwrap();
+        log.sync().unwrap();
+    }
+    let (log, report) = BlockLog::open(dir.path()).unwrap();
+    assert_eq!((report.records, report.block_records), (5, 3));
+    assert_eq!(log.block(&blocks[1].id()).unwrap().as_ref(), Some(&blocks[1]));
+    let replay: Vec<_> = log.records_from(0).unwrap().map(|r| r.unwrap().1).collect();
+    assert_eq!(
+        replay,
+        vec![
+            Record::Block(Box::new(blocks[0].clone())),
+            Record::Signers { id: blocks[0].id(), signers: keys.clone() },
+            Record::Block(Box::new(blocks[1].clone())),
+            Record::Signers { id: blocks[1].id(), signers: keys.clone() },
+            Record::Block(Box::new(blocks[2].clone())),
+        ]
+    );
+}
+
 #[test]
 fn large_batches_flush_without_sync_and_read_back() {
     let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,7 @@ struct Model {
 fn lib_of(records: &[(u64, Record)]) -> Option<(u32, Checksum256)> {
     records.iter().rev().find_map(|(_, r)| match r {
         Record::Lib { num, id } => Some((*num, *id)),
-        Record::Block(_) => None,
+        Record::Block(_) | Record::Signers { .. } => None,
     })
 }
 
@@ -52,7 +52,7 @@ fn known_blocks(records: &[(u64, Record)]) -> Vec<(u32, Checksum256)> {
         .iter()
         .filter_map(|(_, r)| match r {
             Record::Block(b) => Some((b.block_num(), b.id())),
-            Record::Lib { .. } => None,
+            Record::Lib { .. } | Record::Signers { .. } => None,
         })
         .collect()
 }
