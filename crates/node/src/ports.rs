@@ -67,7 +67,9 @@ pub fn reserve() -> io::Result<PortBlock> {
         start: spread_start(),
     }
     .reserve()
-    .map_err(|e| io::Error::new(e.kind(), format!("{e} (the kernel's ephemeral ports are {}–{})", eph.start(), eph.end())))
+    .map_err(|e| {
+        io::Error::new(e.kind(), format!("{e} (the kernel's ephemeral ports are {}–{})", eph.start(), eph.end()))
+    })
 }
 
 /// The kernel's ephemeral port range (where outgoing connections get their local port).

@@ -85,10 +85,7 @@ pub fn up(opts: &UpOptions) -> anyhow::Result<()> {
             let stopped: Vec<&NodePlan> = p.nodes.iter().filter(|n| process::running_pid(&n.dir).is_none()).collect();
             if let Some(taken) = process::taken_port(stopped.iter().map(|n| (n.name.as_str(), n.http_port, n.p2p_port)))
             {
-                bail!(
-                    "{taken}; stop whatever holds it (the ports of the network in {} are fixed)",
-                    opts.dir.display()
-                );
+                bail!("{taken}; stop whatever holds it (the ports of the network in {} are fixed)", opts.dir.display());
             }
             p
         }
@@ -316,7 +313,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let opts = options(&tmp.path().join("net"), ports.base(), Topology::Mesh);
         let e = up(&opts).unwrap_err();
-        assert_eq!(e.to_string(), format!("port {p2p} (P2P of node bravo) is already in use; pick another --base-port"));
+        assert_eq!(
+            e.to_string(),
+            format!("port {p2p} (P2P of node bravo) is already in use; pick another --base-port")
+        );
         assert!(!opts.dir.exists(), "nothing is written, so a rerun with another --base-port makes a new network");
     }
 
@@ -327,13 +327,22 @@ mod tests {
         let opts = options(tmp.path(), ports.base(), Topology::Line);
         create(
             tmp.path(),
-            &NetSpec { producers: 3, block_interval_ms: 500, base_port: ports.base(), topology: Topology::Line, seed: None },
+            &NetSpec {
+                producers: 3,
+                block_interval_ms: 500,
+                base_port: ports.base(),
+                topology: Topology::Line,
+                seed: None,
+            },
         )
         .unwrap();
         let (http, _) = node_ports(ports.base(), 2);
         let _busy = TcpListener::bind(("127.0.0.1", http)).unwrap();
         let e = up(&opts).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("port {http} (HTTP of node charlie) is already in use; stop whatever holds it")), "{e}");
+        assert!(
+            e.starts_with(&format!("port {http} (HTTP of node charlie) is already in use; stop whatever holds it")),
+            "{e}"
+        );
         let plan = LocalnetPlan::load(tmp.path()).unwrap().unwrap();
         assert!(plan.nodes.iter().all(|n| process::running_pid(&n.dir).is_none()), "no node was started");
     }
@@ -342,7 +351,8 @@ mod tests {
     fn the_topology_is_written_into_the_configs_and_the_plan() {
         let tmp = tempfile::tempdir().unwrap();
         let base = 8888;
-        let spec = NetSpec { producers: 5, block_interval_ms: 500, base_port: base, topology: Topology::Ring, seed: None };
+        let spec =
+            NetSpec { producers: 5, block_interval_ms: 500, base_port: base, topology: Topology::Ring, seed: None };
         create(tmp.path(), &spec).unwrap();
         // Read back as a restart does.
         let plan = LocalnetPlan::load(tmp.path()).unwrap().unwrap();
