@@ -128,7 +128,13 @@ impl Allocator {
                 self.range.end.saturating_sub(1)
             )));
         }
-        std::fs::create_dir_all(&self.lock_dir)?;
+        if !self.lock_dir.is_dir() {
+            std::fs::create_dir_all(&self.lock_dir)?;
+            // Shared like /tmp (sticky, writable by all), so another user's tests can add
+            // their lock files; failing that, they still take the existing ones read-only.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.lock_dir, std::fs::Permissions::from_mode(0o1777));
+        }
         for k in 0..blocks {
             let index = (self.start + k) % blocks;
             // Both fit in u16: the range ends at 65536 at most.
@@ -152,9 +158,17 @@ impl Allocator {
 }
 
 /// The lock file, exclusively locked, or `None` if another open file holds its lock (or it
-/// cannot be opened, e.g. another user's file).
+/// cannot be opened at all).
 fn try_lock(path: &Path) -> Option<File> {
-    let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path).ok()?;
+    // flock needs no write access: another user's lock file is locked through a read-only open.
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .or_else(|_| File::open(path))
+        .ok()?;
     // SAFETY: flock(2) on a descriptor we own; no memory is passed.
     let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     (r == 0).then_some(file)
