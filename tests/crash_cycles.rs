@@ -19,7 +19,7 @@ use common::*;
 #[test]
 fn killed_producer_recovers_every_time() {
     let cycles: u32 = std::env::var("CIVITAS_CRASH_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    let net = Localnet::up("crash_cycles", 4, 2);
+    let net = Localnet::up("crash_cycles", 4);
     let victim = 1;
 
     // A steady stream of transfers into node 0.

@@ -13,7 +13,7 @@ use common::*;
 
 #[test]
 fn dashboard_in_headless_chromium() {
-    let net = Localnet::up("dashboard", 21, 4);
+    let net = Localnet::up("dashboard", 21);
     let root = env!("CARGO_MANIFEST_DIR");
     // The page must work from any node of the network: use one in the middle.
     let status = Command::new("bash")

@@ -46,7 +46,7 @@ fn eosjs_and_wharfkit_against_a_localnet() {
     };
     println!("node {version}");
 
-    let net = Localnet::up("js_clients", 4, 5);
+    let net = Localnet::up("js_clients", 4);
     let url = net.url(0);
     // Let a few blocks pass beyond the LIB so eosjs's `blocksBehind: 3` has blocks to refer to.
     wait_for(Duration::from_secs(30), "head 10", || net.info(0).filter(|i| i.head >= 10));

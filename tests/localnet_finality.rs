@@ -13,7 +13,7 @@ use common::*;
 
 #[test]
 fn lib_survives_six_failures_stops_at_seven_and_resumes() {
-    let net = Localnet::up("localnet_finality", 21, 1);
+    let net = Localnet::up("localnet_finality", 21);
     let round = Duration::from_millis(21 * 500);
 
     // Every round finalizes blocks.

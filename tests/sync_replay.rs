@@ -36,15 +36,16 @@ fn init_node(net: &Localnet, dir: &std::path::Path, pw: &std::path::Path, extra:
     assert!(out.status.success(), "init {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Runs the node in `dir` with `peer` as its only peer; its API answers at the returned URL.
-fn run_follower(dir: &std::path::Path, peer: u16, port_slot: u16) -> (Follower, String) {
-    let http = free_base_port(1, port_slot);
+/// Runs the node in `dir` on the network's `k`-th spare ports with `peer` as its only peer; its
+/// API answers at the returned URL.
+fn run_follower(net: &Localnet, dir: &std::path::Path, peer: u16, k: u16) -> (Follower, String) {
+    let (http, p2p) = net.spare_ports(k);
     let log = std::fs::File::create(dir.join("node.log")).unwrap();
     let child = civitas()
         .args(["node", "run", "--dir"])
         .arg(dir)
         .args(["--peer", &format!("127.0.0.1:{peer}")])
-        .args(["--http", &format!("127.0.0.1:{http}"), "--p2p", &format!("127.0.0.1:{}", http + 100)])
+        .args(["--http", &format!("127.0.0.1:{http}"), "--p2p", &format!("127.0.0.1:{p2p}")])
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
@@ -55,7 +56,7 @@ fn run_follower(dir: &std::path::Path, peer: u16, port_slot: u16) -> (Follower, 
 
 #[test]
 fn fresh_node_syncs_and_replay_matches() {
-    let net = Localnet::up("sync_replay", 4, 3);
+    let net = Localnet::up("sync_replay", 4);
     let key = net.key("alice");
     for n in 0..40 {
         push_transfer(&net.url(0), "alice", &key, "carol", 1 + n, &format!("sync test {n}"));
@@ -66,7 +67,7 @@ fn fresh_node_syncs_and_replay_matches() {
     let pw = net.dir.parent().unwrap().join("password");
     std::fs::write(&pw, "follower-password\n").unwrap();
     init_node(&net, &dir, &pw, &[]);
-    let (mut follower, url) = run_follower(&dir, net.base + 100, 7);
+    let (mut follower, url) = run_follower(&net, &dir, net.base + 100, 0);
 
     let target = net.info(0).unwrap();
     let synced = wait_for(Duration::from_secs(60), "the follower to sync", || {
@@ -107,7 +108,7 @@ fn fresh_node_syncs_and_replay_matches() {
     assert!(out.status.success(), "export: {}", String::from_utf8_lossy(&out.stderr));
     let third = net.dir.parent().unwrap().join("from-snapshot");
     init_node(&net, &third, &pw, &["--snapshot".as_ref(), snap.as_os_str()]);
-    let (_third, url3) = run_follower(&third, net.base + 101, 8);
+    let (_third, url3) = run_follower(&net, &third, net.base + 101, 1);
     let started = wait_for(Duration::from_secs(20), "the snapshot node's API", || info(&url3));
     assert!(started.lib >= synced.lib, "it starts at the snapshot's LIB, not genesis: {started:?}");
     let now = net.info(0).unwrap();

@@ -5,39 +5,25 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // end-to-end tests drive real processes in real time
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use civitas_node::ports::PortBlock;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_civitas");
 
-/// Stops the network however the test ends.
+/// Stops the network however the test ends, then releases its ports.
 struct Localnet {
     dir: PathBuf,
+    /// The network's ports, reserved across processes (`civitas_node::ports`) until it is down.
+    _ports: PortBlock,
 }
 
 impl Drop for Localnet {
     fn drop(&mut self) {
         let _ = Command::new(BIN).args(["localnet", "down", "--dir"]).arg(&self.dir).output();
     }
-}
-
-/// A base port whose HTTP port (base) and P2P port (base + 100) are both free now.
-fn free_base_port() -> u16 {
-    for _ in 0..100 {
-        let Ok(l) = TcpListener::bind("127.0.0.1:0") else { continue };
-        let Ok(addr) = l.local_addr() else { continue };
-        let port = addr.port();
-        if port > 65_000 {
-            continue;
-        }
-        if TcpListener::bind(("127.0.0.1", port + 100)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port pair found");
 }
 
 /// Runs `civitas ARGS` with `stdin` and `env`, with no wallet settings inherited from the
@@ -142,8 +128,9 @@ fn votes(v: &Value) -> f64 {
 fn wallet_commands_against_a_localnet() {
     let tmp = tempfile::tempdir().expect("temporary directory");
     let dir = tmp.path().join("net");
-    let port = free_base_port().to_string();
-    let _net = Localnet { dir: dir.clone() };
+    let ports = civitas_node::ports::reserve().expect("a block of free ports");
+    let port = ports.base().to_string();
+    let _net = Localnet { dir: dir.clone(), _ports: ports };
     ok(&["localnet", "up", "--producers", "1", "--dir", path_str(&dir), "--base-port", &port], "", &[]);
     let status: Value = serde_json::from_str(&ok(&["localnet", "status", "--dir", path_str(&dir), "--json"], "", &[]))
         .expect("status JSON");

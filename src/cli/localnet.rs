@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use civitas_node::localnet::{self, UpOptions};
+use civitas_node::localnet::{self, Topology, UpOptions};
 use clap::Subcommand;
 
 /// `civitas localnet …`.
@@ -24,6 +24,15 @@ pub enum LocalnetCommand {
         /// HTTP port of the first node; node i uses base+i for HTTP and base+100+i for P2P.
         #[arg(long, default_value_t = 8888)]
         base_port: u16,
+        /// Who connects to whom: mesh (every node to every other), ring (node i to i±1),
+        /// line (a ring cut open) or random:K (each node dials K random others; the graph is
+        /// made connected). Kept when the network restarts.
+        #[arg(long, default_value_t = Topology::Mesh, value_parser = parse_topology)]
+        topology: Topology,
+        /// Seed of a random:K graph (default: derived from --dir, so a rerun gives the same
+        /// graph).
+        #[arg(long)]
+        seed: Option<u64>,
         /// Seconds to wait for irreversible blocks.
         #[arg(long, default_value_t = 120)]
         wait_secs: u64,
@@ -51,12 +60,14 @@ pub enum LocalnetCommand {
 /// Runs `civitas localnet …`.
 pub fn run(cmd: LocalnetCommand) -> anyhow::Result<()> {
     match cmd {
-        LocalnetCommand::Up { producers, block_interval_ms, dir, base_port, wait_secs, no_wait } => {
+        LocalnetCommand::Up { producers, block_interval_ms, dir, base_port, topology, seed, wait_secs, no_wait } => {
             localnet::up(&UpOptions {
                 dir,
                 producers,
                 block_interval_ms,
                 base_port,
+                topology,
+                seed,
                 wait: (!no_wait).then(|| Duration::from_secs(wait_secs)),
             })
         }
@@ -75,4 +86,8 @@ pub fn run(cmd: LocalnetCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_topology(s: &str) -> Result<Topology, String> {
+    s.parse()
 }

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use civitas_chain::contracts::token::Transfer;
+use civitas_node::ports::PortBlock;
 use civitas_protocol::{
     Action, Asset, Bytes, Checksum256, Name, Pack, PermissionLevel, PrivateKey, TimePoint, TimePointSec, Transaction,
 };
@@ -24,22 +25,6 @@ pub fn scratch(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A base port with `n` free HTTP ports from it and `n` free P2P ports from it + 100.
-pub fn free_base_port(n: u16, salt: u16) -> u16 {
-    let start = 20_000 + (std::process::id() as u16 % 200) * 100 + salt * 1000;
-    for k in 0..200u16 {
-        let base = 20_000 + (start - 20_000 + k * 211) % 40_000;
-        let free = (0..n).all(|i| {
-            std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()
-                && std::net::TcpListener::bind(("127.0.0.1", base + 100 + i)).is_ok()
-        });
-        if free {
-            return base;
-        }
-    }
-    panic!("no free ports");
 }
 
 /// Polls `f` until it returns `Some`, or panics after `timeout` naming `what`.
@@ -106,31 +91,51 @@ pub fn block_id(url: &str, num: u32) -> Option<String> {
     (status == 200).then(|| v["id"].as_str().map(str::to_string)).flatten()
 }
 
+/// A block of ports reserved for this test across processes (see `civitas_node::ports`), held
+/// until dropped.
+pub fn reserve_ports() -> PortBlock {
+    civitas_node::ports::reserve().unwrap_or_else(|e| panic!("reserving ports for the test: {e}"))
+}
+
 /// A local network started with `civitas localnet up`, stopped when dropped.
 pub struct Localnet {
     pub dir: PathBuf,
     pub base: u16,
     pub names: Vec<String>,
+    /// Node i uses `base + i` (HTTP) and `base + 100 + i` (P2P); the block stays reserved until
+    /// the nodes are down (fields drop after `Drop::drop` has run `localnet down`).
+    ports: PortBlock,
 }
 
 impl Localnet {
-    /// Starts `n` producers and waits for irreversible blocks.
-    pub fn up(test: &str, n: u16, salt: u16) -> Localnet {
+    /// Starts `n` producers (mesh) and waits for irreversible blocks.
+    pub fn up(test: &str, n: u16) -> Localnet {
+        Self::up_with(test, n, "mesh", true)
+    }
+
+    /// Starts `n` producers linked as `topology` (`localnet up --topology`); with `wait`, waits
+    /// for irreversible blocks as `localnet up` does, else returns once the processes started.
+    pub fn up_with(test: &str, n: u16, topology: &str, wait: bool) -> Localnet {
         let dir = scratch(test).join("net");
-        let base = free_base_port(n, salt);
-        let out = civitas()
-            .args(["localnet", "up", "--producers", &n.to_string(), "--base-port", &base.to_string(), "--dir"])
-            .arg(&dir)
-            .args(["--wait-secs", "120"])
-            .output()
-            .unwrap();
+        let ports = reserve_ports();
+        let base = ports.base();
+        let mut cmd = civitas();
+        cmd.args(["localnet", "up", "--producers", &n.to_string(), "--base-port", &base.to_string()])
+            .args(["--topology", topology, "--dir"])
+            .arg(&dir);
+        if wait {
+            cmd.args(["--wait-secs", "120"]);
+        } else {
+            cmd.arg("--no-wait");
+        }
+        let out = cmd.output().unwrap();
         let plan: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("localnet.json")).unwrap_or_default())
             .unwrap_or(Value::Null);
         let names = plan["nodes"]
             .as_array()
             .map(|a| a.iter().map(|n| n["name"].as_str().unwrap().to_string()).collect())
             .unwrap_or_default();
-        let net = Localnet { dir, base, names };
+        let net = Localnet { dir, base, names, ports };
         assert!(
             out.status.success(),
             "localnet up failed:\n{}\n{}",
@@ -138,6 +143,20 @@ impl Localnet {
             String::from_utf8_lossy(&out.stderr)
         );
         net
+    }
+
+    /// Ports for the `k`-th extra node a test runs beside the network (HTTP, P2P), from the
+    /// network's reserved block, above those of its nodes.
+    pub fn spare_ports(&self, k: u16) -> (u16, u16) {
+        assert!(self.names.len() + usize::from(k) < 100, "no spare port {k} beside {} nodes", self.names.len());
+        (self.ports.port(99 - k), self.ports.port(199 - k))
+    }
+
+    /// `localnet status --json` of the network.
+    pub fn status(&self) -> Value {
+        let out = civitas().args(["localnet", "status", "--json", "--dir"]).arg(&self.dir).output().unwrap();
+        assert!(out.status.success(), "localnet status: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     /// Node `i`'s API.

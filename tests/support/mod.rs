@@ -1,5 +1,5 @@
 //! One `civitas` node run as a real process for an end-to-end test: its data directory under
-//! `out/e2e/<test>/`, free ports, its log captured to a file, HTTP probes, signals. The process
+//! `out/e2e/<test>/`, ports reserved for it, its log captured to a file, HTTP probes, signals. The process
 //! is killed when the [`TestNode`] is dropped, so a failing test never leaves a node behind.
 
 // Each test binary uses a different part of this module.
@@ -14,20 +14,12 @@ use serde_json::Value;
 
 // The HTTP probes are the ones the localnet tests use (tests/common); a test binary using this
 // module declares `mod common;` too.
-use crate::common::agent;
+use crate::common::{agent, reserve_ports};
 pub use crate::common::{wait_for, Info};
+use civitas_node::ports::PortBlock;
 
 /// Start-up (keystore decryption, state restore) on a loaded 2-core machine stays well within this.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Two ports nobody listens on right now, for HTTP and P2P. Both listeners are held until both
-/// are picked, so the kernel cannot hand out the same port twice; the ports may be reused later,
-/// but not within the moment before the node binds them.
-pub fn free_ports() -> (u16, u16) {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
-}
 
 /// A node's data directory and, while it runs, its process.
 pub struct TestNode {
@@ -37,6 +29,8 @@ pub struct TestNode {
     pub dir: PathBuf,
     pub http_port: u16,
     pub p2p_port: u16,
+    /// Holds `http_port` and `p2p_port` for this node for as long as it may run.
+    _ports: PortBlock,
     child: Option<Child>,
     /// Starts so far; each start logs to its own file.
     runs: u32,
@@ -65,8 +59,9 @@ impl TestNode {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let (http_port, p2p_port) = free_ports();
-        TestNode { root, dir, http_port, p2p_port, child: None, runs: 0 }
+        let ports = reserve_ports();
+        let (http_port, p2p_port) = (ports.port(0), ports.port(1));
+        TestNode { root, dir, http_port, p2p_port, _ports: ports, child: None, runs: 0 }
     }
 
     /// Sets `key = value` (TOML) in `config.toml`, replacing the line `civitas init` wrote.

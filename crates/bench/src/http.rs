@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use civitas_keystore::{KdfParams, Keystore};
 use civitas_protocol::{Checksum256, Name, TimePoint};
 
-use crate::nodes::{free_port, head_and_lib, wait, NodeProcess};
+use crate::nodes::{head_and_lib, reserve_ports, wait, NodeProcess};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -101,7 +101,8 @@ pub fn push(
     let mut ks =
         Keystore::create(&node_dir.join(civitas_node::datadir::KEYSTORE_FILE), "bench", KdfParams::INSECURE_FAST)?;
     ks.import(key.clone(), None)?;
-    let http = free_port()?;
+    let ports = reserve_ports()?;
+    let http = ports.port(0);
     civitas_node::NodeConfig {
         name: "bench".into(),
         producers: vec![Name::constant("benchprod")],

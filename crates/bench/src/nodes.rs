@@ -1,7 +1,7 @@
 //! Benchmarks of real nodes: replay of a block log, sync of a fresh node from a peer, restart
 //! after `kill -9`. The nodes are `civitas node run` processes of the running binary.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,9 +35,11 @@ pub fn replay(chain: &GenChain, dir: &Path) -> anyhow::Result<ReplayFigures> {
     Ok(ReplayFigures { blocks: report.replayed_blocks, transfers: report.replayed_transactions, secs })
 }
 
-/// A free port on 127.0.0.1.
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Ports for the benchmark's nodes, reserved across processes until dropped (a port found by
+/// binding port 0 is an ephemeral one that any outgoing connection may take before the node
+/// binds it).
+pub fn reserve_ports() -> anyhow::Result<civitas_node::ports::PortBlock> {
+    civitas_node::ports::reserve().context("reserving ports for the benchmark's nodes")
 }
 
 /// A node process, killed when dropped.
@@ -118,7 +120,8 @@ pub struct SyncFigures {
 /// the fresh node is killed with SIGKILL and started again.
 pub fn sync(chain: &GenChain, dir: &Path, exe: &Path) -> anyhow::Result<SyncFigures> {
     let (a_dir, b_dir): (PathBuf, PathBuf) = (dir.join("serving"), dir.join("fresh"));
-    let (a_p2p, a_http, b_http) = (free_port()?, free_port()?, free_port()?);
+    let ports = reserve_ports()?;
+    let (a_p2p, a_http, b_http) = (ports.port(0), ports.port(1), ports.port(2));
     let addr = |p: u16| -> SocketAddr { SocketAddr::from(([127, 0, 0, 1], p)) };
     write_datadir(chain, &a_dir, Some(addr(a_p2p)), Some(addr(a_http)))?;
     let head = chain.blocks.last().map_or(1, |b| b.block_num());

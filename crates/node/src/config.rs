@@ -39,6 +39,9 @@ pub struct NodeConfig {
     /// Ban the IP address of misbehaving peers as well as their key (turn off when honest
     /// nodes share an address, as on a local test network).
     pub ip_bans: bool,
+    /// Also dial the addresses peers tell us about, beyond `peers` (off where the links must
+    /// stay as configured, as in a `localnet` ring or line).
+    pub learn_peers: bool,
 }
 
 impl Default for NodeConfig {
@@ -55,6 +58,7 @@ impl Default for NodeConfig {
             checkpoint_interval: 240,
             pool_size: 200_000,
             ip_bans: true,
+            learn_peers: true,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod init;
 pub mod localnet;
 pub mod metrics;
 pub mod pipeline;
+pub mod ports;
 pub mod run;
 pub mod state;
 pub mod store;

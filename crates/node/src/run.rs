@@ -97,6 +97,9 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<()> {
         nc.node_name = config.name.clone();
         nc.status = status;
         nc.ip_bans = config.ip_bans;
+        if !config.learn_peers {
+            nc.max_learned_addrs = 0;
+        }
         nc.identity_key = identity_key;
         let (handle, events) =
             Network::start_with_cancel(nc, cancel.child_token()).await.context("starting the P2P network")?;

@@ -9,6 +9,7 @@ use civitas_keystore::{generate_key, KdfParams, Keystore};
 use civitas_protocol::{Asset, Name, PrivateKey, TimePoint};
 use serde::{Deserialize, Serialize};
 
+use super::topology::{neighbours, Topology};
 use super::PLAN_FILE;
 use crate::config::NodeConfig;
 use crate::init::write_genesis;
@@ -22,6 +23,12 @@ pub struct LocalnetPlan {
     pub base_port: u16,
     /// The chain id.
     pub chain_id: String,
+    /// Who connects to whom (networks made before topologies were mesh).
+    #[serde(default)]
+    pub topology: Topology,
+    /// The seed of a `random:K` graph.
+    #[serde(default)]
+    pub seed: u64,
     /// The nodes, one per producer.
     pub nodes: Vec<NodePlan>,
 }
@@ -37,6 +44,36 @@ pub struct NodePlan {
     pub http_port: u16,
     /// P2P port on 127.0.0.1.
     pub p2p_port: u16,
+    /// The nodes it is linked to by the topology, whichever side dials (empty in networks made
+    /// before topologies).
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+/// What a new network is made of (`localnet up` on an empty directory).
+#[derive(Debug, Clone)]
+pub struct NetSpec {
+    /// Number of producers (and nodes).
+    pub producers: u32,
+    /// Slot length.
+    pub block_interval_ms: u32,
+    /// First HTTP port.
+    pub base_port: u16,
+    /// Who connects to whom.
+    pub topology: Topology,
+    /// The seed of a `random:K` graph (default: derived from the directory's path).
+    pub seed: Option<u64>,
+}
+
+/// HTTP and P2P port of node `i` of a network whose first HTTP port is `base`.
+pub fn node_ports(base: u16, i: usize) -> (u16, u16) {
+    (base + i as u16, base + 100 + i as u16)
+}
+
+/// The default seed of a directory's `random:K` graph: the same directory gives the same graph.
+pub fn dir_seed(dir: &Path) -> u64 {
+    let h = civitas_protocol::sha256(dir.to_string_lossy().as_bytes());
+    u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
 impl NodePlan {
@@ -121,8 +158,9 @@ fn asset(units: i64) -> Asset {
     Asset::new(units, "4,CIV".parse().expect("symbol")).expect("in range")
 }
 
-/// Writes a new network's files into `dir`.
-pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16) -> anyhow::Result<LocalnetPlan> {
+/// Checks a new network's options before anything is written.
+pub fn check_spec(spec: &NetSpec) -> anyhow::Result<()> {
+    let NetSpec { producers, block_interval_ms, base_port, topology, .. } = *spec;
     if producers == 0 || producers > 100 {
         bail!("--producers must be 1 to 100 (got {producers})");
     }
@@ -132,9 +170,20 @@ pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16
     if u32::from(base_port) + 100 + producers > 65_535 {
         bail!("--base-port {base_port} leaves no room for {producers} nodes");
     }
+    topology.dials(producers as usize, 0).map_err(|e| anyhow::anyhow!("--topology {e}"))?;
+    Ok(())
+}
+
+/// Writes a new network's files into `dir`.
+pub fn create(dir: &Path, spec: &NetSpec) -> anyhow::Result<LocalnetPlan> {
+    check_spec(spec)?;
+    let NetSpec { producers, block_interval_ms, base_port, topology, .. } = *spec;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
     let n = producers as usize;
+    let seed = spec.seed.unwrap_or_else(|| dir_seed(&dir));
+    let dials = topology.dials(n, seed).map_err(|e| anyhow::anyhow!("--topology {e}"))?;
+    let links = neighbours(&dials);
     let prod_keys: Vec<(Name, PrivateKey)> = (0..n).map(|i| (producer_name(i), generate_key())).collect();
     let user_keys: Vec<(Name, PrivateKey)> = USERS.iter().map(|u| (u.parse().expect("name"), generate_key())).collect();
     let unit = 10_000; // 4 decimals
@@ -210,8 +259,7 @@ pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16
     for (i, (name, key)) in prod_keys.iter().enumerate() {
         let node_dir = dir.join("nodes").join(name.to_string());
         std::fs::create_dir_all(&node_dir)?;
-        let http_port = base_port + i as u16;
-        let p2p_port = base_port + 100 + i as u16;
+        let (http_port, p2p_port) = node_ports(base_port, i);
         // A throwaway password next to a throwaway key: this is a test network, whose keys are
         // all in accounts.json anyway.
         let pw_path = node_dir.join("password");
@@ -220,8 +268,7 @@ pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16
             Keystore::create(&node_dir.join(crate::datadir::KEYSTORE_FILE), "localnet", KdfParams::INSECURE_FAST)?;
         ks.import(key.clone(), Some("producer"))?;
         write_genesis(&node_dir.join(crate::datadir::GENESIS_FILE), &genesis)?;
-        let peers =
-            peer_indexes(i, n).into_iter().map(|j| format!("127.0.0.1:{}", base_port + 100 + j as u16)).collect();
+        let peers = dials[i].iter().map(|&j| format!("127.0.0.1:{}", node_ports(base_port, j).1)).collect();
         let config = NodeConfig {
             name: name.to_string(),
             producers: vec![*name],
@@ -232,23 +279,17 @@ pub fn create(dir: &Path, producers: u32, block_interval_ms: u32, base_port: u16
             cors_origins: vec!["*".into()],
             password_file: Some(pw_path),
             ip_bans: false,
+            learn_peers: topology.learns_peers(),
             ..NodeConfig::default()
         };
         config.save(&node_dir)?;
-        nodes.push(NodePlan { name: name.to_string(), dir: node_dir, http_port, p2p_port });
+        let links = links[i].iter().map(|&j| prod_keys[j].0.to_string()).collect();
+        nodes.push(NodePlan { name: name.to_string(), dir: node_dir, http_port, p2p_port, links });
     }
-    let plan = LocalnetPlan { block_interval_ms, base_port, chain_id: genesis.chain_id().to_string(), nodes };
+    let plan =
+        LocalnetPlan { block_interval_ms, base_port, chain_id: genesis.chain_id().to_string(), topology, seed, nodes };
     std::fs::write(dir.join(PLAN_FILE), serde_json::to_string_pretty(&plan)? + "\n")?;
     Ok(plan)
-}
-
-/// Whom node `i` dials: its successors at distances 1, 3 and 7 on the ring, so every node has
-/// about six links and any two are at most a few hops apart.
-fn peer_indexes(i: usize, n: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = [1, 3, 7].iter().filter(|d| **d < n).map(|d| (i + d) % n).filter(|j| *j != i).collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 #[cfg(test)]
@@ -261,25 +302,5 @@ mod tests {
         assert_eq!(names.len(), 100);
         assert_eq!(producer_name(0).to_string(), "alpha");
         assert_eq!(producer_name(20).to_string(), "uniform");
-    }
-
-    #[test]
-    fn ring_links_are_connected() {
-        for n in [1usize, 2, 4, 21, 50] {
-            // Undirected reachability from node 0.
-            let mut seen = vec![false; n];
-            let mut stack = vec![0];
-            while let Some(x) = stack.pop() {
-                if std::mem::replace(&mut seen[x], true) {
-                    continue;
-                }
-                for y in 0..n {
-                    if peer_indexes(x, n).contains(&y) || peer_indexes(y, n).contains(&x) {
-                        stack.push(y);
-                    }
-                }
-            }
-            assert!(seen.iter().all(|s| *s), "n = {n}");
-        }
     }
 }

@@ -1,10 +1,9 @@
 //! Starting, finding and stopping node processes.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use super::NodePlan;
 
@@ -67,14 +66,15 @@ pub fn running_pid(dir: &Path) -> Option<u32> {
     args.iter().any(|a| a == dir_str.as_ref()).then_some(pid)
 }
 
-/// Fails with a clear message if a node's ports are taken.
-pub fn check_ports_free(n: &NodePlan) -> anyhow::Result<()> {
-    for port in [n.http_port, n.p2p_port] {
-        if TcpListener::bind(("127.0.0.1", port)).is_err() {
-            bail!("port {port} (for {}) is in use; choose other ports with --base-port", n.name);
-        }
-    }
-    Ok(())
+/// The first port of `nodes` (name, HTTP port, P2P port) that cannot be bound now, said as
+/// "port 9889 (P2P of node bravo) is already in use".
+pub fn taken_port<'a>(nodes: impl IntoIterator<Item = (&'a str, u16, u16)>) -> Option<String> {
+    nodes.into_iter().find_map(|(name, http, p2p)| {
+        [(http, "HTTP"), (p2p, "P2P")]
+            .into_iter()
+            .find(|(port, _)| !crate::ports::bindable(*port))
+            .map(|(port, what)| format!("port {port} ({what} of node {name}) is already in use"))
+    })
 }
 
 /// Starts `civitas node run` for a node, in the background, logging to its data directory.
