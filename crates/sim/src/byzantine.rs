@@ -201,6 +201,46 @@ fn forge_round(sim: &mut Sim, i: usize, slot: u64) {
     }
 }
 
+/// A forger answers every first-of-round block it receives with a sibling: the same parent,
+/// slot, producer name and schedule order, but the schedule's keys are its own and it signs
+/// with the one it gave that producer. Under a schedule taken from the block itself this is a
+/// valid second block of the honest producer for its slot — double-production "evidence"
+/// against it.
+pub(crate) fn after_applied(sim: &mut Sim, i: usize, applied: &[civitas_consensus::AppliedBlock]) {
+    if sim.nodes[i].behavior != Behavior::Forger {
+        return;
+    }
+    let chain_id = sim.genesis.chain_id();
+    let me = sim.nodes[i].producer.as_ref().map(|p| p.name);
+    for a in applied {
+        let h = &a.block.header;
+        let Some(real) = &h.new_schedule else { continue };
+        if Some(h.producer) == me || h.block_num <= 1 {
+            continue;
+        }
+        let fake_key = |n: civitas_protocol::Name| PrivateKey::from_seed(&format!("forged-{n}-{}", h.slot));
+        let producers = real
+            .producers
+            .iter()
+            .map(|p| ProducerKey {
+                producer_name: p.producer_name,
+                block_signing_key: fake_key(p.producer_name).public_key(),
+            })
+            .collect();
+        let mut header = h.clone();
+        header.new_schedule = Some(ProducerSchedule { version: real.version, producers });
+        header.state_root = sha256(b"forged sibling");
+        header.votes.clear();
+        header.approvals_root = Checksum256::ZERO;
+        header.evidence_root = Checksum256::ZERO;
+        header.transaction_mroot = transaction_mroot(&[]);
+        let block = SignedBlock::sign(header, vec![], &chain_id, &fake_key(h.producer));
+        sim.checker.invalid.insert(block.id());
+        sim.checker.forged += 1;
+        sim.broadcast(i, None, Msg::Block(Arc::new(block)), 0);
+    }
+}
+
 /// A flooder sends `per_slot` junk approvals to its neighbours.
 fn flood_approvals(sim: &mut Sim, i: usize, slot: u64, per_slot: u32) {
     let Some(core) = sim.nodes[i].core.as_ref() else { return };
@@ -220,7 +260,7 @@ fn flood_approvals(sim: &mut Sim, i: usize, slot: u64, per_slot: u32) {
             0 => Approval::sign(&chain_id, local.name, in_window, target, &local.key),
             // Far in the future.
             1 => {
-                let f = slot + 10 + (r >> 8) % 1000;
+                let f = slot + 10 + (r >> 8) % 1_000_000;
                 Approval::sign(
                     &chain_id,
                     local.name,

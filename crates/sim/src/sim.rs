@@ -473,6 +473,7 @@ impl Sim {
             self.gossip(i, None, Msg::Approval(a.clone()), 0);
         }
         byzantine::after_approvals(self, i, &out.approvals);
+        byzantine::after_applied(self, i, &out.applied);
         // Our own blocks go out according to our behaviour.
         for b in &out.broadcast {
             let key = Msg::Block(b.clone()).key().unwrap_or(0);
