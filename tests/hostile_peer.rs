@@ -17,131 +17,16 @@
 mod common;
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use civitas_chain::Genesis;
-use civitas_network::transport::{self, FrameReader, FrameWriter, TransportError};
-use civitas_network::{
-    ChainStatus, Hello, Message, NetConfig, NetEvent, NetHandle, Network, NodeKey, PeerId, PROTOCOL_VERSION,
-};
+use civitas_network::transport::TransportError;
+use civitas_network::{Message, NetConfig, NetEvent, NetHandle, Network, NodeKey, PeerId};
 use civitas_protocol::{sha256, Checksum256, PrivateKey, SignedBlock};
+use support::hostile::{connect_from, expect_ip_banned, Mallory, Target, DEADLINE};
 use support::{wait_for, TestNode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// Generous for a loaded 2-core machine; each step normally takes milliseconds.
-const DEADLINE: Duration = Duration::from_secs(10);
-
-/// What the node's data directory says about it.
-struct Target {
-    addr: SocketAddr,
-    chain_id: Checksum256,
-    peer_id: PeerId,
-}
-
-impl Target {
-    fn of(node: &TestNode) -> Target {
-        let genesis = Genesis::from_json(&std::fs::read_to_string(node.dir.join("genesis.json")).unwrap()).unwrap();
-        let hex = std::fs::read_to_string(node.dir.join("node.key")).unwrap();
-        let secret = hex.trim().parse::<Checksum256>().expect("node.key holds 64 hex digits").0;
-        Target {
-            addr: node.p2p_addr().parse().unwrap(),
-            chain_id: genesis.chain_id(),
-            peer_id: NodeKey::from_secret(secret).peer_id(),
-        }
-    }
-}
-
-/// A TCP connection to the node from the loopback address `src`.
-async fn connect_from(src: Ipv4Addr, to: SocketAddr) -> std::io::Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((src, 0)))?;
-    socket.connect(to).await
-}
-
-/// A hostile peer that completed the Noise handshake.
-struct Mallory {
-    reader: FrameReader<OwnedReadHalf>,
-    writer: FrameWriter<OwnedWriteHalf>,
-}
-
-impl Mallory {
-    /// Connects from `src` with the static key `key` and runs the Noise handshake. An error means
-    /// the node closed the connection before or during the handshake.
-    async fn connect(src: Ipv4Addr, target: &Target, key: &NodeKey) -> Result<Mallory, TransportError> {
-        let mut s = connect_from(src, target.addr).await?;
-        let session = tokio::time::timeout(DEADLINE, transport::handshake(&mut s, key, true))
-            .await
-            .map_err(|_| TransportError::Timeout)??;
-        assert_eq!(session.remote(), target.peer_id, "the node speaks with the key in its node.key");
-        let (r, w) = s.into_split();
-        let (reader, writer) = transport::split(session, r, w, 1 << 24, DEADLINE);
-        Ok(Mallory { reader, writer })
-    }
-
-    /// Sends a Hello for `chain_id` and reads the node's: both sides then hold a ready session.
-    async fn hello(&mut self, chain_id: Checksum256) {
-        self.send(&hello(chain_id, "mallory").encode()).await;
-        let frame = self.reader.read_frame().await.expect("the node answers with its Hello");
-        assert!(matches!(Message::decode(&frame), Ok(Message::Hello(_))), "the node's first message is its Hello");
-    }
-
-    async fn send(&mut self, frame: &[u8]) {
-        self.writer.write_frame(frame).await.unwrap();
-        self.writer.flush().await.unwrap();
-    }
-
-    /// Reads until the node drops the connection (frames before that are ignored).
-    async fn expect_dropped(&mut self, what: &str) {
-        let r = tokio::time::timeout(DEADLINE, async {
-            loop {
-                match self.reader.read_frame().await {
-                    Ok(_) => {}
-                    Err(TransportError::Timeout) => return false,
-                    Err(_) => return true,
-                }
-            }
-        })
-        .await;
-        assert_eq!(r, Ok(true), "the node did not drop the peer that sent {what}");
-    }
-
-    /// The node must close this freshly handshaken session without sending its Hello: the key
-    /// is banned.
-    async fn expect_refused(mut self, what: &str) {
-        let r = tokio::time::timeout(DEADLINE, self.reader.read_frame()).await;
-        match r {
-            Ok(Err(TransportError::Timeout)) | Err(_) => panic!("the node neither served nor closed {what}"),
-            Ok(Ok(f)) => panic!("the node accepted {what}: it sent {:?}", Message::decode(&f).map(|m| m.kind())),
-            Ok(Err(_)) => {}
-        }
-    }
-}
-
-fn hello(chain_id: Checksum256, name: &str) -> Message {
-    Message::Hello(Box::new(Hello {
-        chain_id,
-        protocol_version: PROTOCOL_VERSION,
-        features: 0,
-        status: ChainStatus::default(),
-        listen_addr: None,
-        node_name: name.into(),
-        identity: None,
-    }))
-}
-
-/// The handshake from a banned address must fail: the node closes such connections at once.
-async fn expect_ip_banned(src: Ipv4Addr, target: &Target) {
-    let r = Mallory::connect(src, target, &NodeKey::generate().unwrap()).await;
-    match r {
-        Ok(_) => panic!("a new key from the banned address {src} completed the handshake"),
-        Err(TransportError::Timeout) => panic!("the node neither served nor closed the banned address {src}"),
-        Err(_) => {}
-    }
-}
 
 /// A child of `parent` that claims the producer's slot but is signed by another key.
 fn forged_child(parent: &SignedBlock, chain_id: &Checksum256) -> SignedBlock {

@@ -234,6 +234,33 @@ pub fn push_transfer(
     units: i64,
     memo: &str,
 ) -> Option<(u16, Value)> {
+    push_transfer_with_cfd(url, from, key, to, units, memo, &[])
+}
+
+/// [`push_transfer`] carrying `context_free_data` (signed over, as Antelope does).
+pub fn push_transfer_with_cfd(
+    url: &str,
+    from: &str,
+    key: &PrivateKey,
+    to: &str,
+    units: i64,
+    memo: &str,
+    context_free_data: &[Bytes],
+) -> Option<(u16, Value)> {
+    let packed = signed_transfer(url, from, key, to, units, memo, context_free_data)?;
+    post(url, "/v1/chain/push_transaction", &serde_json::to_string(&packed).ok()?)
+}
+
+/// A transfer signed by `key` over `context_free_data`, with TAPOS on the node's LIB.
+pub fn signed_transfer(
+    url: &str,
+    from: &str,
+    key: &PrivateKey,
+    to: &str,
+    units: i64,
+    memo: &str,
+    context_free_data: &[Bytes],
+) -> Option<civitas_protocol::PackedTransaction> {
     let i = info(url)?;
     let chain_id: Checksum256 = i.chain_id.parse().ok()?;
     let lib_id: Checksum256 = i.lib_id.parse().ok()?;
@@ -252,6 +279,5 @@ pub fn push_transfer(
         data: Bytes(args.packed()),
     };
     let trx = Transaction::new(TimePointSec((head_time.millis() / 1000 + 120) as u32), &lib_id, vec![action]);
-    let packed = trx.sign(&chain_id, &[key]);
-    post(url, "/v1/chain/push_transaction", &serde_json::to_string(&packed).ok()?)
+    Some(trx.sign_with_context_free_data(&chain_id, &[key], context_free_data))
 }

@@ -186,6 +186,8 @@ test('the page loads from the node without console errors', { timeout: 60000 }, 
   await until(() => document.querySelectorAll('#election-table tbody tr').length > 0, null, 20000, 'the election table fills');
   await until(() => document.querySelectorAll('#diversity-body .dim').length === 4, null, 20000, 'the diversity report shows');
   await until(() => document.querySelectorAll('#blocks-table tbody tr').length > 0, null, 20000, 'the latest blocks show');
+  // An honest localnet has no misbehaviour on record: the evidence card says so.
+  await until(() => /No misbehaviour on record/.test(document.querySelector('#evidence-table tbody')?.textContent ?? ''), null, 20000, 'the evidence card shows');
   await page.waitForTimeout(1500);
   assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
 });

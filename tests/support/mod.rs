@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod hostile;
+
 // The HTTP probes are the ones the localnet tests use (tests/common); a test binary using this
 // module declares `mod common;` too.
 use crate::common::{agent, reserve_ports};

@@ -103,12 +103,24 @@ impl Transaction {
 
     /// Signs with each key and packs the result without compression.
     pub fn sign(&self, chain_id: &Checksum256, keys: &[&PrivateKey]) -> PackedTransaction {
+        self.sign_with_context_free_data(chain_id, keys, &[])
+    }
+
+    /// Signs with each key over the transaction and `context_free_data`, and packs both
+    /// without compression.
+    pub fn sign_with_context_free_data(
+        &self,
+        chain_id: &Checksum256,
+        keys: &[&PrivateKey],
+        context_free_data: &[Bytes],
+    ) -> PackedTransaction {
         let packed = self.packed();
-        let digest = signing_digest_raw(chain_id, &packed, &[]);
+        let digest = signing_digest_raw(chain_id, &packed, context_free_data);
+        let cfd = if context_free_data.is_empty() { Vec::new() } else { context_free_data.to_vec().packed() };
         PackedTransaction {
             signatures: keys.iter().map(|k| k.sign(&digest)).collect(),
             compression: Compression::None,
-            packed_context_free_data: Bytes(Vec::new()),
+            packed_context_free_data: Bytes(cfd),
             packed_trx: Bytes(packed),
         }
     }

@@ -476,6 +476,40 @@ function dimension(d, key, label) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Evidence
+
+function signedWhat(e) {
+  const vote = (v) => v ? `slots ${int(v.first_slot)}–${int(v.last_slot)} from ${int(v.source_slot)}` : '?';
+  const one = (x) => x.type === 'approval'
+    ? `approval of ${vote(x.vote)}`
+    : `block ${int(x.block.block_num)} voting ${vote(x.vote)}`;
+  if (e.kind === 'double_production') return `blocks ${int(e.first.block_num)} and ${int(e.second.block_num)} for slot ${int(e.slot)}`;
+  return `${one(e.first)} and ${one(e.second)}`;
+}
+
+async function loadEvidence() {
+  const ev = await load('/v1/civitas/evidence', () => view('evidence'));
+  if (!ev) return;
+  const rows = [
+    ...ev.recorded.map((e) => ({ ...e, status: 'recorded' })),
+    ...ev.pending.map((e) => ({ ...e, status: 'pending' })),
+  ];
+  const tbody = document.querySelector('#evidence-table tbody');
+  if (!rows.length) {
+    tbody.replaceChildren(h('tr', {}, h('td', { colspan: '6', class: 'empty' }, 'No misbehaviour on record.')));
+    return;
+  }
+  tbody.replaceChildren(...rows.map((e) => h('tr', { dataset: { producer: e.producer } }, [
+    h('td', {}, accountLink(e.producer)),
+    h('td', {}, e.kind === 'double_production' ? 'double production' : 'conflicting votes'),
+    h('td', { class: 'num' }, int(e.slot)),
+    h('td', { class: 'num' }, int(e.round)),
+    h('td', { class: 'small' }, signedWhat(e)),
+    h('td', {}, h('span', { class: ['pill', e.status === 'recorded' ? 'pill-final' : 'pill-rev'] }, e.status)),
+  ])));
+}
+
+// ---------------------------------------------------------------------------------------
 // Latest blocks and transactions
 
 async function loadBlocks() {
@@ -693,6 +727,7 @@ const refresh = {
   diversity: new Refresher(loadDiversity, { minGap: 5000, every: 30000 }),
   blocks: new Refresher(loadBlocks, { minGap: 1000, every: 3000 }),
   transactions: new Refresher(loadTransactions, { minGap: 2000, every: 15000 }),
+  evidence: new Refresher(loadEvidence, { minGap: 5000, every: 15000 }),
 };
 
 async function start() {

@@ -25,6 +25,7 @@ mod civitas;
 mod dashboard;
 mod diversity;
 pub mod error;
+mod evidence;
 mod json;
 mod keys;
 mod metrics;

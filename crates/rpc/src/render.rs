@@ -58,14 +58,15 @@ pub(crate) fn contracts_of(t: &Transaction) -> impl Iterator<Item = Name> + '_ {
 /// the API never panics on data).
 pub(crate) fn block_transaction(p: &PackedTransaction, max_size: usize, abis: &Abis) -> Value {
     let unpacked = p.unpack_trx(max_size).ok();
-    let (id, size, trx) = match &unpacked {
-        Some((t, raw)) => (Value::String(sha256(raw).to_string()), raw.len(), transaction(t, abis)),
-        None => (Value::Null, p.packed_trx.0.len(), Value::Null),
+    let (id, trx) = match &unpacked {
+        Some((t, raw)) => (Value::String(sha256(raw).to_string()), transaction(t, abis)),
+        None => (Value::Null, Value::Null),
     };
     json!({
         "status": "executed",
         "cpu_usage_us": NOMINAL_CPU_US,
-        "net_usage_words": net_words(size),
+        // What the chain billed: every byte the transaction takes in the block.
+        "net_usage_words": net_words(p.wire_size()),
         "trx": {
             "id": id,
             "signatures": p.signatures,

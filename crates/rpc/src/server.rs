@@ -22,8 +22,8 @@ use crate::abis::AbiCache;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{json_response, parse_body, response};
 use crate::{
-    accounts, blocks, chain_info, civitas, dashboard, diversity, keys, metrics, producers, push, stream, tables,
-    RpcConfig, RpcState,
+    accounts, blocks, chain_info, civitas, dashboard, diversity, evidence, keys, metrics, producers, push, stream,
+    tables, RpcConfig, RpcState,
 };
 
 /// The state every handler shares: the node's [`RpcState`] plus what never changes after
@@ -143,6 +143,7 @@ pub fn router(state: RpcState) -> Router {
         .route("/v1/civitas/node", any(civitas::node))
         .route("/v1/civitas/schedule", any(civitas::schedule))
         .route("/v1/civitas/finality", any(civitas::finality))
+        .route("/v1/civitas/evidence", any(evidence::evidence))
         .route("/v1/civitas/producers", any(civitas::producers))
         .route("/v1/civitas/diversity", any(diversity::diversity))
         .route("/v1/civitas/blocks", any(civitas::blocks))

@@ -42,6 +42,11 @@ async fn schedule_finality_producers_diversity_blocks() {
     assert!(row["vote_share"].as_f64().unwrap() > 0.99, "{pr}");
     assert!(row["kept_total"].is_string() && row["returned_total"].is_string(), "{pr}");
 
+    // A well-behaved single producer: nothing on record, nothing pending.
+    let (s, e) = node.get("/v1/civitas/evidence").await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(e, serde_json::json!({"recorded": [], "pending": []}));
+
     let (_, d) = node.get("/v1/civitas/diversity").await;
     assert_eq!(d["active_producers"], 1);
     for dim in ["country", "jurisdiction", "network", "hardware"] {
