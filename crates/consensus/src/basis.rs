@@ -73,6 +73,7 @@ impl Consensus {
             if let Err((bad, err)) = self.switch_to(parent) {
                 for id in self.forkdb.remove_subtree(&bad) {
                     self.mark_invalid(id);
+                    self.senders.remove(&id);
                 }
                 return Err(if bad == parent.id { err } else { BlockError::InvalidAncestor(bad) });
             }

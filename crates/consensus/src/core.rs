@@ -215,6 +215,8 @@ pub struct Consensus {
     pub(crate) relayed: BTreeSet<Checksum256>,
     /// Blocks applied since the last output was filled (see [`Output::applied`]).
     pub(crate) newly_applied: Vec<AppliedBlock>,
+    /// Who sent each block of the fork database, to penalize it if the block fails to apply.
+    pub(crate) senders: BTreeMap<Checksum256, PeerId>,
 }
 
 /// The most pre-verified transactions held for incoming blocks.
@@ -308,6 +310,7 @@ impl Consensus {
             bases: BTreeMap::new(),
             relayed: BTreeSet::new(),
             newly_applied: vec![],
+            senders: BTreeMap::new(),
         })
     }
 

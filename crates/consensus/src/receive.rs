@@ -30,6 +30,9 @@ impl Consensus {
             let id = block.id();
             match self.accept_header(&block, out) {
                 Ok(entry) => {
+                    if let Some(p) = from {
+                        self.senders.insert(entry.id, p);
+                    }
                     if let Some(kids) = self.orphans.remove(&entry.id) {
                         queue.extend(kids);
                     }

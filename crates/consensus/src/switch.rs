@@ -21,8 +21,14 @@ impl Consensus {
                     self.approve_head(out);
                 }
                 Err((bad, err)) => {
+                    // The peer that sent a block whose body does not apply sent an invalid
+                    // block (honest peers relay only blocks they applied).
+                    if let Some(p) = self.senders.get(&bad) {
+                        out.penalties.push((*p, err.to_string()));
+                    }
                     for id in self.forkdb.remove_subtree(&bad) {
                         self.mark_invalid(id);
+                        self.senders.remove(&id);
                     }
                     out.rejected.push((bad, err));
                 }
@@ -91,6 +97,7 @@ impl Consensus {
         let forkdb = &self.forkdb;
         self.bases.retain(|id, _| forkdb.contains(id));
         self.relayed.retain(|id| forkdb.contains(id));
+        self.senders.retain(|id, _| forkdb.contains(id));
         self.prune_approvals();
     }
 }
