@@ -100,8 +100,8 @@ fn byzantine_block(net: &Localnet, byz: &str, rt: &tokio::runtime::Runtime) -> A
                 let args = Transfer {
                     from: Name::constant("alice"),
                     to: Name::constant("bob"),
-                    quantity: Asset::new(10_000_000, "4,CIV".parse().unwrap()).unwrap(),
-                    memo: "never signed by alice".into(), // 1000.0000 CIV
+                    quantity: Asset::new(10_000_000, "4,CIV".parse().unwrap()).unwrap(), // 1000.0000 CIV
+                    memo: "never signed by alice".into(),
                 };
                 let action = Action {
                     account: Name::constant("eosio.token"),
