@@ -371,28 +371,11 @@ impl ForkDb {
             }
         }
         steps.reverse();
-        let mut segments: Vec<Segment<'_>> = vec![];
+        let segments =
+            slot_segments(base, below, steps.iter().map(|s| (s.slot, s.schedule, s.prev_schedule)), self.round_len);
         let mut chain_votes = vec![];
         let mut blocks = Vec::with_capacity(steps.len());
-        let mut last = base;
-        let round_len = self.round_len;
         for s in &steps {
-            // Each block stands for the slots since the block before it. Those slots count with
-            // the schedules of the round they belong to on this chain: the ones still in the
-            // previous block's round take its schedules; the rest (this block's round, and any
-            // round without a block of its own) take this block's. So the quorum of a slot
-            // depends only on its round, as docs/consensus.md states.
-            let mut start = last + 1;
-            if let Some((prev_slot, cur, prev)) = below {
-                let boundary = (prev_slot / round_len + 1) * round_len;
-                if start < boundary && boundary <= s.slot {
-                    push_segment(&mut segments, start, boundary - 1, cur, prev);
-                    start = boundary;
-                }
-            }
-            push_segment(&mut segments, start, s.slot, s.schedule, s.prev_schedule);
-            below = Some((s.slot, s.schedule, s.prev_schedule));
-            last = s.slot;
             blocks.push((s.slot, s.num));
             let approved = s.approvals.iter().map(|a| (a.producer, a.vote));
             for (producer, v) in approved.chain(s.votes.iter().map(|v| (s.producer, *v))) {
@@ -500,6 +483,36 @@ impl ForkDb {
     }
 }
 
+/// The schedules every slot above `base` counts with, for blocks at `(slot, schedule, previous
+/// schedule)` ascending, `below` being the block at or under the base. Each block stands for
+/// the slots since the block before it; those slots count with the schedules of the round they
+/// belong to on this chain: the ones still in the previous block's round take its schedules;
+/// the rest (this block's round, and any round without a block of its own) take this block's.
+/// So the quorum of a slot depends only on its round (docs/consensus.md, "Quorum").
+pub(crate) fn slot_segments<'a>(
+    base: u64,
+    mut below: Option<(u64, &'a ProducerSchedule, &'a ProducerSchedule)>,
+    blocks: impl Iterator<Item = (u64, &'a ProducerSchedule, &'a ProducerSchedule)>,
+    round_len: u64,
+) -> Vec<Segment<'a>> {
+    let mut segments = vec![];
+    let mut last = base;
+    for (slot, cur, prev) in blocks {
+        let mut start = last + 1;
+        if let Some((below_slot, bcur, bprev)) = below {
+            let boundary = (below_slot / round_len + 1) * round_len;
+            if start < boundary && boundary <= slot {
+                push_segment(&mut segments, start, boundary - 1, bcur, bprev);
+                start = boundary;
+            }
+        }
+        push_segment(&mut segments, start, slot, cur, prev);
+        below = Some((slot, cur, prev));
+        last = slot;
+    }
+    segments
+}
+
 /// Appends slots `start..=end` with these schedules, extending the last segment when it has
 /// the same ones.
 fn push_segment<'a>(
@@ -515,5 +528,48 @@ fn push_segment<'a>(
     match segments.last_mut() {
         Some(g) if std::ptr::eq(g.cur, cur) && std::ptr::eq(g.prev, prev) && g.end + 1 == start => g.end = end,
         _ => segments.push(Segment { start, end, cur, prev }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_protocol::{PrivateKey, ProducerKey};
+
+    fn sched(version: u32, names: &[u64]) -> ProducerSchedule {
+        ProducerSchedule {
+            version,
+            producers: names
+                .iter()
+                .map(|&n| ProducerKey {
+                    producer_name: Name(n),
+                    block_signing_key: PrivateKey::from_seed(&n.to_string()).public_key(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Rounds of 4 slots. Round 1's last block is at slot 5; slots 6 and 7 are empty; round 2's
+    /// first block is at slot 9 (8 is empty too). The empty slots 6 and 7 belong to round 1 and
+    /// count with round 1's schedules; slots 8 to 11 with round 2's (and round 1's as the one
+    /// before). Round 3 (slots 12–15) has no block of its own before the block at 17 in round 4:
+    /// its slots take that block's schedules.
+    #[test]
+    fn empty_slots_count_with_their_own_rounds_schedules() {
+        let (r0, r1, r2, r4) = (sched(0, &[1, 2]), sched(1, &[3, 4]), sched(2, &[5, 6]), sched(4, &[7, 8]));
+        let blocks = [(4u64, &r1, &r0), (5, &r1, &r0), (9, &r2, &r1), (17, &r4, &r2)];
+        let segs = slot_segments(3, Some((3, &r0, &r0)), blocks.iter().map(|&(s, c, p)| (s, c, p)), 4);
+        let at = |slot: u64| {
+            let g = segs.iter().find(|g| g.start <= slot && slot <= g.end).expect("every slot has a segment");
+            (g.cur.version, g.prev.version)
+        };
+        assert_eq!((at(4), at(5), at(6), at(7)), ((1, 0), (1, 0), (1, 0), (1, 0)), "round 1, empty tail included");
+        assert_eq!((at(8), at(9), at(10), at(11)), ((2, 1), (2, 1), (2, 1), (2, 1)), "round 2, empty tail included");
+        assert_eq!((at(12), at(15)), ((4, 2), (4, 2)), "round 3 has no block: the next block's schedules");
+        assert_eq!((at(16), at(17)), ((4, 2), (4, 2)), "round 4");
+        // Contiguous, no gaps, from base+1 to the last block.
+        assert_eq!(segs.first().unwrap().start, 4);
+        assert_eq!(segs.last().unwrap().end, 17);
+        assert!(segs.windows(2).all(|w| w[0].end + 1 == w[1].start));
     }
 }

@@ -222,6 +222,51 @@ mod tests {
         assert!(!votes_conflict(&v(10, 11, 20), &v(20, 21, 25)));
     }
 
+    fn block_with(txs: Vec<civitas_protocol::PackedTransaction>, approvals: usize) -> SignedBlock {
+        use civitas_protocol::{sha256, BlockHeader, PrivateKey};
+        let key = PrivateKey::from_seed("bp");
+        let header = BlockHeader {
+            previous: Checksum256::ZERO,
+            block_num: 2,
+            slot: 1,
+            producer: Name::constant("bp"),
+            schedule_version: 0,
+            votes: vec![v(0, 1, 1)],
+            new_schedule: None,
+            transaction_mroot: Checksum256::ZERO,
+            state_root: Checksum256::ZERO,
+            evidence_root: Checksum256::ZERO,
+            approvals_root: Checksum256::ZERO,
+            header_extensions: vec![],
+        };
+        let a = Approval::sign(&sha256(b"c"), Name::constant("bq"), v(0, 1, 1), sha256(b"t"), &key);
+        SignedBlock::sign_full(header, txs, vec![a; approvals], vec![], &sha256(b"c"), &key)
+    }
+
+    fn tx(bytes: usize) -> civitas_protocol::PackedTransaction {
+        civitas_protocol::PackedTransaction {
+            signatures: vec![civitas_protocol::Signature([1; 65])],
+            compression: civitas_protocol::Compression::None,
+            packed_context_free_data: civitas_protocol::Bytes(vec![7; bytes / 2]),
+            packed_trx: civitas_protocol::Bytes(vec![9; bytes / 2]),
+        }
+    }
+
+    #[test]
+    fn block_limits_count_every_byte() {
+        use civitas_protocol::codec::Pack;
+        let b = block_with(vec![tx(1000), tx(300), tx(200_000)], 3);
+        assert_eq!(block_bytes(&b), b.packed().len());
+        assert!(check_block_limits(&b).is_ok());
+        // Context-free data counts like any other byte: 13 MiB of it make an invalid block.
+        let big = block_with(vec![tx(13 << 20)], 0);
+        assert!(matches!(check_block_limits(&big), Err(BlockError::Limit(_))));
+        let approvals = block_with(vec![], MAX_BLOCK_APPROVALS + 1);
+        assert!(matches!(check_block_limits(&approvals), Err(BlockError::Limit(_))));
+        let many = block_with(vec![tx(2); MAX_BLOCK_TRANSACTIONS + 1], 0);
+        assert!(matches!(check_block_limits(&many), Err(BlockError::Limit(_))));
+    }
+
     #[test]
     fn well_formed_votes() {
         assert!(vote_is_well_formed(&v(1, 2, 2)));

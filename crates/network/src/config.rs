@@ -10,6 +10,11 @@ use crate::error::NetError;
 use crate::identity::NodeKey;
 use crate::message::{ChainStatus, MAX_ADDR_LEN, MAX_BLOCKS_PER_MESSAGE, MAX_NODE_NAME_LEN, MAX_PEER_ADDRS};
 
+/// The default frame bound: a block of the protocol's largest size, with its envelope, always
+/// fits one frame (the node runs with this default).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 * 1024 * 1024;
+const _: () = assert!(DEFAULT_MAX_FRAME_SIZE >= civitas_protocol::limits::MAX_BLOCK_MESSAGE_BYTES);
+
 /// Per-peer token buckets on inbound traffic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitConfig {
@@ -124,7 +129,7 @@ impl NetConfig {
             node_name: "civitas".into(),
             status: ChainStatus::default(),
             features: 0,
-            max_frame_size: 16 * 1024 * 1024,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_inbound: 64,
             max_outbound: 32,
             max_pending_handshakes: 32,
