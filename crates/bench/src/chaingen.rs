@@ -103,7 +103,8 @@ pub fn generate(accounts: usize, transfers: usize, per_block: usize) -> GenChain
     GenChain { genesis: g, blocks, transfers, key, lib }
 }
 
-/// Writes the chain as a non-producing node's data directory: genesis, configuration, block log.
+/// Writes the chain as a non-producing node's data directory: genesis, configuration, block log
+/// (with Signers records, as a node writes them).
 pub fn write_datadir(
     chain: &GenChain,
     dir: &Path,
@@ -121,8 +122,11 @@ pub fn write_datadir(
     };
     config.save(dir)?;
     let (mut log, _) = civitas_storage::BlockLog::open(dir).context("creating the block log")?;
+    // As a node logs what it applied: each block with its transactions' signers (every
+    // generated transfer is signed by the one bench key).
+    let signer = chain.key.public_key();
     for b in &chain.blocks {
-        log.append_block(b)?;
+        log.append_block_with_signers(b, &vec![vec![signer]; b.transactions.len()])?;
     }
     if chain.lib.0 > 1 {
         log.append_lib(chain.lib.0, chain.lib.1)?;
