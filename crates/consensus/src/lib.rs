@@ -8,6 +8,7 @@
 mod approvals;
 pub mod checkpoint;
 mod core;
+mod dry_run;
 pub mod error;
 mod exec;
 pub mod finality;

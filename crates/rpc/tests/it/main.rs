@@ -8,4 +8,5 @@ mod errors;
 mod flow;
 mod fuzz;
 mod harness;
+mod http;
 mod views;
