@@ -85,3 +85,48 @@ impl Chain {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use civitas_protocol::{Bytes, Checksum256, Name, Pack, PermissionLevel, PrivateKey, TimePointSec};
+
+    use super::*;
+    use crate::contracts::token::Transfer;
+    use crate::{BlockInfo, Genesis};
+
+    /// No native action writes without an authority, so a read-only transaction never reaches
+    /// the write check through [`Chain::apply_transient`]; the check itself is tried here.
+    #[test]
+    fn a_read_only_execution_that_writes_fails_and_leaves_nothing() {
+        let key = PrivateKey::from_seed("transient-test").public_key().to_string();
+        let g: Genesis = serde_json::from_value(serde_json::json!({
+            "initial_timestamp": "2027-01-01T00:00:00.000",
+            "accounts": [{"name": "alice", "owner_key": key, "balance": "10.0000 CIV"}, {"name": "bob", "owner_key": key}],
+            "producers": [{"name": "alice", "signing_key": key}],
+        }))
+        .unwrap();
+        let mut chain = Chain::from_genesis(&g).unwrap();
+        let block = BlockInfo { block_num: 2, time: g.initial_timestamp, producer: Name(0) };
+        chain.start_block(block, Checksum256::ZERO);
+        let data = Transfer {
+            from: Name::constant("alice"),
+            to: Name::constant("bob"),
+            quantity: "1.0000 CIV".parse().unwrap(),
+            memo: String::new(),
+        };
+        let action = Action {
+            account: crate::names::EOSIO_TOKEN,
+            name: Name::constant("transfer"),
+            authorization: vec![PermissionLevel::new(Name::constant("alice"), Name::constant("active"))],
+            data: Bytes(data.packed()),
+        };
+        let trx = Transaction::new(TimePointSec(1_900_000_000), &Checksum256::ZERO, vec![action]);
+        let vt = VerifiedTransaction::trusted(trx.clone(), trx.sign(&chain.config().chain_id, &[]), vec![]);
+        let (before, changes) = (chain.kv().full_hash(), chain.kv().block_changes());
+        assert_eq!(chain.execute(&vt, block, true), Err(ChainError::ReadOnlyWrite("eosio.token::transfer".into())));
+        assert_eq!((chain.kv().full_hash(), chain.kv().block_changes()), (before, changes));
+        // The same execution, not read-only, writes.
+        assert!(chain.execute(&vt, block, false).is_ok());
+        assert_ne!(chain.kv().full_hash(), before);
+    }
+}

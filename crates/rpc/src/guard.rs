@@ -242,32 +242,35 @@ impl Guard {
 
     /// Parses a head: `Ok(None)` while it is incomplete (and within the limits), else its
     /// length and the state of the body that follows.
+    ///
+    /// Every verdict depends only on the first `max_head + 1` bytes, and is given only once it
+    /// cannot change with more bytes (httparse reads a head front to back), so the answer does
+    /// not depend on how the bytes arrived.
     fn read_head(&self, buf: &[u8]) -> Result<Option<(usize, State)>, Rejection> {
         let l = self.limits;
-        let too_long = |what: String| Rejection::new(StatusCode::URI_TOO_LONG, what);
-        let too_large = |what: String| Rejection::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, what);
-        // The request line alone, to refuse a long target before the whole head arrives.
-        let start = buf.iter().position(|b| *b != b'\r' && *b != b'\n').unwrap_or(buf.len());
-        let line = &buf[start..];
-        let line_end = line.iter().position(|b| *b == b'\n');
-        let line = &line[..line_end.unwrap_or(line.len())];
-        let target_len = line.split(|b| *b == b' ').nth(1).map(<[u8]>::len);
         let target_limit = l.max_target.min(HYPER_MAX_TARGET);
-        if target_len.is_some_and(|n| n > target_limit) || (line_end.is_none() && line.len() > target_limit + 64) {
-            let size = match (target_len, line_end) {
-                (Some(n), Some(_)) => format!("{n} bytes"),
-                _ => format!("more than {target_limit} bytes"),
-            };
-            return Err(too_long(format!("the request target is {size} long; the limit is {target_limit} bytes")));
-        }
+        let too_long = |size: String| {
+            Rejection::new(
+                StatusCode::URI_TOO_LONG,
+                format!("the request target is {size} long; the limit is {target_limit} bytes"),
+            )
+        };
+        let too_large = |what: String| Rejection::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, what);
+        let prefix = &buf[..buf.len().min(l.max_head + 1)];
         let mut headers = vec![httparse::EMPTY_HEADER; l.max_headers];
         let mut req = httparse::Request::new(&mut headers);
-        let len = match req.parse(buf) {
+        let len = match req.parse(prefix) {
             Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) if buf.len() > l.max_head => {
-                return Err(too_large(format!("the request head exceeds the limit of {} bytes", l.max_head)))
+            Ok(httparse::Status::Partial) if prefix.len() <= l.max_head => return Ok(None),
+            Ok(httparse::Status::Partial) => {
+                // Over the limit without a complete head: a request line that has not ended
+                // yet is an overlong target.
+                let start = prefix.iter().position(|b| *b != b'\r' && *b != b'\n').unwrap_or(prefix.len());
+                if !prefix[start..].contains(&b'\n') {
+                    return Err(too_long(format!("more than {target_limit} bytes")));
+                }
+                return Err(too_large(format!("the request head exceeds the limit of {} bytes", l.max_head)));
             }
-            Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
                 return Err(too_large(format!("the request has more than {} header fields", l.max_headers)))
             }
@@ -288,8 +291,11 @@ impl Guard {
                 return Err(bad(format!("malformed request: invalid byte in {part} ({e})")));
             }
         };
+        if req.path.is_some_and(|t| t.len() > target_limit) {
+            return Err(too_long(format!("{} bytes", req.path.map_or(0, str::len))));
+        }
         if len > l.max_head {
-            return Err(too_large(format!("the request head is {len} bytes; the limit is {} bytes", l.max_head)));
+            return Err(too_large(format!("the request head exceeds the limit of {} bytes", l.max_head)));
         }
         let (method, target, version) = match (req.method, req.path, req.version) {
             (Some(m), Some(t), Some(v)) => (m, t, v),
@@ -386,4 +392,107 @@ fn next_chunk(c: Chunk, b: u8) -> Option<Chunk> {
         (Chunk::TrailerLf, b'\n') => Chunk::TrailerStart,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LIMITS: Limits = Limits { max_target: 64, max_head: 256, max_headers: 8 };
+
+    /// Feeds `input` in pieces of `step` bytes; returns what hyper gets and the rejection.
+    fn run(input: &[u8], step: usize) -> (Vec<u8>, Option<(u64, Rejection)>) {
+        let mut g = Guard::new(LIMITS);
+        let mut out = Vec::new();
+        for piece in input.chunks(step.max(1)) {
+            g.push(piece);
+            out.extend_from_slice(g.ready());
+            let n = g.ready().len();
+            g.consume(n);
+        }
+        g.end();
+        out.extend_from_slice(g.ready());
+        (out, g.rejection().cloned())
+    }
+
+    /// Three pipelined requests: a sized body, a chunked one with an extension and a trailer,
+    /// and one without a body.
+    fn pipelined() -> Vec<u8> {
+        let mut s = b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec();
+        s.extend_from_slice(b"POST /b HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        s.extend_from_slice(b"3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\n");
+        s.extend_from_slice(b"\r\nGET /c HTTP/1.1\r\n\r\n");
+        s
+    }
+
+    #[test]
+    fn well_formed_streams_pass_untouched_whatever_the_reads() {
+        let input = pipelined();
+        for step in [1, 2, 7, 64, input.len()] {
+            assert_eq!(run(&input, step), (input.clone(), None), "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_refused_head_becomes_the_stand_in_at_its_position() {
+        let first = b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec();
+        let cases: Vec<(Vec<u8>, StatusCode)> = vec![
+            (format!("GET /{} HTTP/1.1\r\n\r\n", "x".repeat(64)).into_bytes(), StatusCode::URI_TOO_LONG),
+            (format!("GET /{}", "x".repeat(300)).into_bytes(), StatusCode::URI_TOO_LONG),
+            (
+                (0..9).fold(b"GET / HTTP/1.1\r\n".to_vec(), |mut h, i| {
+                    h.extend_from_slice(format!("h{i}: v\r\n").as_bytes());
+                    h
+                }),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ),
+            (
+                format!("GET / HTTP/1.1\r\nx: {}\r\n\r\n", "v".repeat(300)).into_bytes(),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ),
+            (b"GET / HTTP/3.0\r\n\r\n".to_vec(), StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+            (b"GET /a/../b HTTP/1.1\r\n\r\n".to_vec(), StatusCode::BAD_REQUEST),
+            (b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n".to_vec(), StatusCode::BAD_REQUEST),
+        ];
+        for (bad, status) in cases {
+            let mut input = first.clone();
+            input.extend_from_slice(&bad);
+            input.extend_from_slice(b"GET /after HTTP/1.1\r\n\r\n");
+            for step in [1, 5, input.len()] {
+                let (out, rejection) = run(&input, step);
+                let mut expected = first.clone();
+                expected.extend_from_slice(REJECTED_HEAD);
+                assert_eq!(out, expected, "{}", String::from_utf8_lossy(&bad));
+                let (at, r) = rejection.unwrap();
+                assert_eq!((at, r.status), (1, status), "{}: {}", String::from_utf8_lossy(&bad), r.detail);
+            }
+        }
+    }
+
+    #[test]
+    fn a_malformed_chunked_body_goes_to_hyper_as_it_is() {
+        let input = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET /x HTTP/1.1\r\n\r\n".to_vec();
+        assert_eq!(run(&input, 3), (input, None));
+    }
+
+    #[test]
+    fn an_unfinished_head_reaches_hyper_at_the_end_of_the_stream() {
+        assert_eq!(run(b"GET / HTTP/1.1\r\nHost:", 4), (b"GET / HTTP/1.1\r\nHost:".to_vec(), None));
+    }
+
+    proptest! {
+        /// However the bytes arrive, hyper gets the same stream and the same refusal.
+        #[test]
+        fn reads_of_any_size_give_the_same_result(
+            junk in proptest::collection::vec(any::<u8>(), 0..300),
+            at in 0usize..400,
+            step in 1usize..50,
+        ) {
+            let mut input = pipelined();
+            let at = at.min(input.len());
+            input.splice(at..at, junk);
+            prop_assert_eq!(run(&input, step), run(&input, input.len()));
+        }
+    }
 }

@@ -9,4 +9,5 @@ mod flow;
 mod fuzz;
 mod harness;
 mod http;
+mod shapes;
 mod views;
