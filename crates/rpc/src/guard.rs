@@ -109,6 +109,8 @@ pub(crate) struct Guard {
     state: State,
     /// Input not yet classified (part of a head).
     pending: Vec<u8>,
+    /// Bytes of the pending head already looked at (no line ended in them since the last parse).
+    checked: usize,
     /// Output for hyper, from `ready_at` on.
     ready: Vec<u8>,
     ready_at: usize,
@@ -125,6 +127,7 @@ impl Guard {
             limits,
             state: State::Head,
             pending: Vec::new(),
+            checked: 0,
             ready: Vec::new(),
             ready_at: 0,
             heads: 0,
@@ -157,11 +160,16 @@ impl Guard {
         }
     }
 
-    /// The socket reached its end: an unfinished head goes to hyper as it is (hyper closes the
-    /// connection without an answer, as nodeos does for a request cut short).
+    /// The socket reached its end (the client may still read). An unfinished head that is
+    /// already wrong is refused like any other; one that is only unfinished goes to hyper as it
+    /// is, which closes the connection without an answer, as nodeos does for a request cut short.
     pub(crate) fn end(&mut self) {
-        if self.state == State::Head {
-            self.ready.append(&mut self.pending);
+        if self.state != State::Head || self.pending.is_empty() {
+            return;
+        }
+        match self.read_head(&self.pending) {
+            Err(r) => self.refuse(r),
+            Ok(_) => self.ready.append(&mut self.pending),
         }
     }
 
@@ -212,21 +220,37 @@ impl Guard {
                         None => State::Opaque,
                     };
                 }
-                // The head is parsed from its start each time bytes arrive; it is bounded by
-                // `max_head`, so the work is too.
-                State::Head => match self.read_head(&self.pending[at..]) {
-                    Ok(None) => break,
-                    Ok(Some((len, body))) => {
-                        self.ready.extend_from_slice(&self.pending[at..at + len]);
-                        at += len;
-                        self.heads += 1;
-                        self.state = body;
+                // Empty lines before a request line are dropped: httparse skips them too, and
+                // a flood of them must not cost a parse each.
+                State::Head if self.checked == 0 && matches!(self.pending[at], b'\r' | b'\n') => at += 1,
+                State::Head => {
+                    // A head is parsed again from its start, but only when a line has ended or
+                    // the head reached its limit: nothing else can change the verdict. With at
+                    // most `max_headers` lines of at most `max_head` bytes, the work is bounded.
+                    let head = &self.pending[at..];
+                    let fresh = &head[self.checked.min(head.len())..];
+                    if head.len() <= self.limits.max_head && !fresh.contains(&b'\n') {
+                        self.checked = head.len();
+                        break;
                     }
-                    Err(r) => {
-                        self.refuse(r);
-                        return;
+                    match self.read_head(head) {
+                        Ok(None) => {
+                            self.checked = head.len();
+                            break;
+                        }
+                        Ok(Some((len, body))) => {
+                            self.ready.extend_from_slice(&self.pending[at..at + len]);
+                            at += len;
+                            self.heads += 1;
+                            self.checked = 0;
+                            self.state = body;
+                        }
+                        Err(r) => {
+                            self.refuse(r);
+                            return;
+                        }
                     }
-                },
+                }
             }
         }
         self.pending.drain(..at);
@@ -234,6 +258,7 @@ impl Guard {
 
     fn refuse(&mut self, r: Rejection) {
         self.ready.extend_from_slice(REJECTED_HEAD);
+        self.checked = 0;
         self.rejection = Some((self.heads, r));
         self.heads += 1;
         self.pending.clear();
@@ -422,7 +447,7 @@ mod tests {
         let mut s = b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".to_vec();
         s.extend_from_slice(b"POST /b HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
         s.extend_from_slice(b"3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\n");
-        s.extend_from_slice(b"\r\nGET /c HTTP/1.1\r\n\r\n");
+        s.extend_from_slice(b"GET /c HTTP/1.1\r\n\r\n");
         s
     }
 
@@ -477,8 +502,18 @@ mod tests {
     }
 
     #[test]
-    fn an_unfinished_head_reaches_hyper_at_the_end_of_the_stream() {
+    fn at_the_end_of_the_stream_an_unfinished_head_reaches_hyper_and_a_wrong_one_is_refused() {
         assert_eq!(run(b"GET / HTTP/1.1\r\nHost:", 4), (b"GET / HTTP/1.1\r\nHost:".to_vec(), None));
+        let (out, rejection) = run(b"G\x01T / HTTP/1.1\r\nHost:", 4);
+        assert_eq!(out, REJECTED_HEAD);
+        assert_eq!(rejection.map(|(at, r)| (at, r.status)), Some((0, StatusCode::BAD_REQUEST)));
+    }
+
+    #[test]
+    fn empty_lines_before_a_request_are_dropped() {
+        let mut input = b"\r\n\n".repeat(100_000);
+        input.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(run(&input, 1000), (b"GET / HTTP/1.1\r\n\r\n".to_vec(), None));
     }
 
     proptest! {

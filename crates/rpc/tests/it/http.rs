@@ -272,3 +272,25 @@ async fn a_refused_request_is_answered_in_order_after_the_ones_before_it() {
     assert_eq!(answers[2].json()["error"]["code"], 3_200_006);
     server.abort();
 }
+
+/// A client that sends part of a head and closes its side: a part that is already wrong is
+/// answered; a part that is only unfinished gets no answer (as on nodeos).
+#[tokio::test]
+async fn a_head_cut_short_is_answered_only_when_it_is_already_wrong() {
+    let node = Node::start().await;
+    let (addr, server) = node.serve_tcp().await;
+    let half_closed = |sent: &'static [u8]| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(sent).await.unwrap();
+        s.shutdown().await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.unwrap().unwrap();
+        parse_answers(&out)
+    };
+    let answers = half_closed(b"G\x01T /v1/chain/get_info HTTP/1.1\r\nHost").await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].status, 400);
+    assert_eq!(answers[0].json()["error"]["code"], 3_200_006);
+    assert!(half_closed(b"GET /v1/chain/get_info HTTP/1.1\r\nHost").await.is_empty());
+    server.abort();
+}
