@@ -54,7 +54,8 @@ pub async fn serve(
         max_headers: state.config.max_headers,
     };
     let mut builder = http1::Builder::new();
-    // A client that has not sent a whole head within the request timeout is dropped.
+    // A connection that has not sent a whole head within the request timeout is dropped (an
+    // idle keep-alive connection too: hyper starts the clock when it waits for a head).
     builder.timer(TokioTimer::new()).header_read_timeout(state.config.request_timeout);
     if limits.max_headers > HYPER_DEFAULT_HEADERS {
         builder.max_headers(limits.max_headers);
