@@ -28,8 +28,10 @@ import {
     BlockId,
     Checksum256,
     CompressionType,
+    Float64,
     Name,
     PackedTransaction,
+    PermissionLevel,
     PrivateKey,
     PublicKey,
     Serializer,
@@ -351,6 +353,12 @@ async function wharfkitTransfer(from, key, to, quantity, memo) {
     return { transaction, packed };
 }
 
+/** The answer to a Wharfkit transfer: its id, and the transfer decoded in the first action trace. */
+function assertTransferAnswer(res, sent, data) {
+    assert.equal(res.transaction_id, String(sent.transaction.id));
+    assert.deepEqual(res.processed.action_traces[0].act.data, data);
+}
+
 async function wharfBalance(name) {
     const [a] = await client.v1.chain.get_currency_balance('eosio.token', name, 'CIV');
     assert.ok(a instanceof Asset);
@@ -363,13 +371,7 @@ test('Wharfkit transfers with zlib compression (push_transaction, send_transacti
     const first = await wharfkitTransfer('bob', bob.private_key, 'carol', '0.5000 CIV', 'wharfkit zlib');
     const res1 = await client.v1.chain.push_transaction(first.packed);
     assertExecuted(res1, 'Wharfkit push_transaction');
-    assert.equal(res1.transaction_id, String(first.transaction.id));
-    assert.deepEqual(res1.processed.action_traces[0].act.data, {
-        from: 'bob',
-        to: 'carol',
-        quantity: '0.5000 CIV',
-        memo: 'wharfkit zlib',
-    });
+    assertTransferAnswer(res1, first, { from: 'bob', to: 'carol', quantity: '0.5000 CIV', memo: 'wharfkit zlib' });
 
     const second = await wharfkitTransfer('carol', carol.private_key, 'bob', '0.1000 CIV', 'wharfkit send');
     const res2 = await client.v1.chain.send_transaction(second.packed);
@@ -537,4 +539,208 @@ test('the producers table through eosjs and Wharfkit (paged by next_key)', TIMEO
     const totals = ranked.rows.map((r) => Number(r.total_votes));
     assert.deepEqual(totals, [...totals].sort((a, b) => b - a), 'get_producers ranks by total_votes');
     assert.ok(Math.abs(Number(ranked.total_producer_vote_weight) - tallied) <= 1e-6 * tallied);
+});
+
+// Issue 10, item 14: the nodeos shapes of the calls Wharfkit types and of what other clients send.
+
+test('Wharfkit typed get_block_header_state, get_transaction_status and get_activated_protocol_features', TIMEOUT, async () => {
+    const info = await client.v1.chain.get_info();
+    // The LIB is in the fork database: the whole block_header_state (Wharfkit requires every field).
+    const lib = info.last_irreversible_block_num.toNumber();
+    const bhs = await client.v1.chain.get_block_header_state(lib);
+    assert.equal(bhs.block_num.toNumber(), lib);
+    assert.equal(String(bhs.id), String(info.last_irreversible_block_id));
+    assert.ok(bhs.dpos_irreversible_blocknum.toNumber() <= lib);
+    assert.ok(bhs.dpos_proposed_irreversible_blocknum.toNumber() >= bhs.dpos_irreversible_blocknum.toNumber());
+    assert.ok(producers.includes(String(bhs.header.producer)));
+    // block_signing_authority_v0 as the fc variant [0, {threshold, keys}].
+    const [index, authority] = bhs.valid_block_signing_authority;
+    assert.equal(index, 0);
+    assert.equal(authority.threshold, 1);
+    const signer = account(String(bhs.header.producer));
+    assert.ok(PublicKey.from(authority.keys[0].key).equals(PublicKey.from(signer.public_key)), 'the producer signs its blocks');
+    assert.deepEqual(
+        bhs.active_schedule.producers.map((p) => p.producer_name).sort(),
+        producers,
+        'the active schedule is the localnet producers',
+    );
+    assert.ok(Array.isArray(bhs.producer_to_last_produced) && bhs.producer_to_last_produced.length > 0);
+    for (const [name, num] of bhs.producer_to_last_produced) {
+        assert.ok(producers.includes(name) && num <= lib, `${name} last produced ${num}`);
+    }
+    assert.deepEqual(bhs.pending_schedule.schedule.producers, []);
+    assert.match(bhs.pending_schedule.schedule_hash, HEX64);
+    assert.deepEqual(bhs.activated_protocol_features, { protocol_features: [] });
+    assert.deepEqual(bhs.additional_signatures, []);
+
+    // A transfer, then its status through the typed response (earliest tracked block included).
+    const sent = await wharfkitTransfer('carol', carol.private_key, 'bob', '0.0003 CIV', 'status');
+    const res = await client.v1.chain.push_transaction(sent.packed);
+    const id = res.transaction_id;
+    const status = await waitFor('the transfer to be irreversible', async () => {
+        const s = await client.v1.chain.get_transaction_status(id);
+        return s.state === 'IRREVERSIBLE' && s;
+    });
+    assert.ok(status.head_id instanceof BlockId);
+    assert.ok(status.earliest_tracked_block_id instanceof BlockId);
+    assert.equal(status.earliest_tracked_block_id.blockNum.toNumber(), status.earliest_tracked_block_number.toNumber());
+    assert.ok(status.earliest_tracked_block_number.toNumber() <= status.irreversible_number.toNumber());
+    const raw = await rpc.fetch('/v1/chain/get_transaction_status', { id });
+    assert.equal(raw.block_id.slice(0, 8), raw.block_number.toString(16).padStart(8, '0'));
+    assert.match(raw.expiration, /\.000$/);
+    const unknown = await client.v1.chain.get_transaction_status('ab'.repeat(32));
+    assert.equal(unknown.state, 'UNKNOWN');
+
+    const features = await client.v1.chain.get_activated_protocol_features();
+    assert.deepEqual(features.activated_protocol_features, []);
+    assert.equal(features.more, null, 'Wharfkit decodes the absent `more` as null');
+    const rawFeatures = await rpc.fetch('/v1/chain/get_activated_protocol_features', {});
+    assert.deepEqual(rawFeatures, { activated_protocol_features: [] }, 'no `more` when there is none');
+});
+
+test('compute_transaction and send_read_only_transaction through Wharfkit', TIMEOUT, async () => {
+    const before = { bob: await wharfBalance('bob'), carol: await wharfBalance('carol') };
+    const [dry, forged] = await Promise.all([
+        wharfkitTransfer('bob', bob.private_key, 'carol', '0.7000 CIV', 'dry run'),
+        // As nodeos, a dry run's signatures need not satisfy the authority: carol's key on
+        // bob's transfer.
+        wharfkitTransfer('bob', carol.private_key, 'carol', '0.7000 CIV', 'dry forged'),
+    ]);
+    for (const [sent, memo] of [
+        [dry, 'dry run'],
+        [forged, 'dry forged'],
+    ]) {
+        const res = await client.v1.chain.compute_transaction(sent.packed);
+        assertExecuted(res, `compute_transaction (${memo})`);
+        assertTransferAnswer(res, sent, { from: 'bob', to: 'carol', quantity: '0.7000 CIV', memo });
+    }
+    // Nothing was kept: the balances did not move, and the same transaction still pushes.
+    assert.equal(await wharfBalance('bob'), before.bob);
+    assert.equal(await wharfBalance('carol'), before.carol);
+    const pushed = await client.v1.chain.push_transaction(dry.packed);
+    assertExecuted(pushed, 'push after the dry run');
+    await waitFor('the pushed transfer', async () => (await wharfBalance('bob')) === before.bob - 7_000);
+
+    // Read-only transactions may not declare authorities (and every Civitas action needs one).
+    const ro = await wharfkitTransfer('bob', bob.private_key, 'carol', '0.0001 CIV', 'read only');
+    await assert.rejects(client.v1.chain.send_read_only_transaction(ro.packed), (err) => {
+        assert.ok(err instanceof APIError, `APIError, got ${err}`);
+        assert.equal(err.code, 3040000);
+        assert.match(err.details[0].message, /read-only action 'transfer' cannot have authorizations/);
+        return true;
+    });
+});
+
+test('push with compression given as a boolean (a Python client) and as a number string', TIMEOUT, async () => {
+    const before = await balance('bob');
+    for (const [compression, memo] of [
+        [false, 'python false'],
+        ['0', 'string zero'],
+    ]) {
+        const { packed, transaction } = await wharfkitTransfer('bob', bob.private_key, 'alice', '0.0002 CIV', memo);
+        const plain = PackedTransaction.fromSigned(
+            SignedTransaction.from({ ...transaction, signatures: packed.signatures }),
+            CompressionType.none,
+        );
+        const body = JSON.stringify({
+            signatures: plain.signatures.map(String),
+            compression,
+            packed_context_free_data: '',
+            packed_trx: plain.packed_trx.hexString,
+        });
+        const r = await fetch(`${URL}/v1/chain/push_transaction`, { method: 'POST', body });
+        const json = await r.json();
+        assert.equal(r.status, 202, JSON.stringify(json));
+        assert.equal(json.transaction_id, String(transaction.id));
+    }
+    await waitFor('both pushes to apply', async () => (await balance('bob')) === before - 4);
+});
+
+test('get_accounts_by_authorizers through Wharfkit', TIMEOUT, async () => {
+    const byKey = await client.v1.chain.get_accounts_by_authorizers({ keys: [alice.public_key] });
+    const active = byKey.accounts.find((r) => r.account_name.equals('alice') && r.permission_name.equals('active'));
+    assert.ok(active, 'alice@active is held by her key');
+    assert.ok(active.authorizing_key.equals(PublicKey.from(alice.public_key)));
+    assert.equal(active.authorizing_account, undefined);
+    assert.equal(active.weight.toNumber(), 1);
+    assert.equal(active.threshold.toNumber(), 1);
+    // Each producer's active permission is part of eosio.prods@active.
+    const producer = producers[0];
+    const byAccount = await client.v1.chain.get_accounts_by_authorizers({ accounts: [producer] });
+    const prods = byAccount.accounts.find((r) => r.account_name.equals('eosio.prods'));
+    assert.ok(prods, `${producer} authorizes eosio.prods`);
+    assert.ok(prods.authorizing_account instanceof PermissionLevel);
+    assert.ok(prods.authorizing_account.actor.equals(producer));
+    assert.equal(prods.threshold.toNumber(), Math.floor((producers.length * 2) / 3) + 1);
+});
+
+test('the producers by prototalvote (index 2, float64) through Wharfkit and eosjs', TIMEOUT, async () => {
+    const primary = await rpc.get_table_rows({ json: true, code: 'eosio', scope: 'eosio', table: 'producers', limit: 1000 });
+    // eosio.system's by_votes: -total_votes when active, ascending; ties by owner.
+    const key = (r) => ((r.is_active === 1 || r.is_active === true) ? -Number(r.total_votes) : Number(r.total_votes));
+    const expected = [...primary.rows]
+        .sort((a, b) => key(a) - key(b) || (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0))
+        .map((r) => r.owner);
+    const e = await rpc.get_table_rows({
+        json: true,
+        code: 'eosio',
+        scope: 'eosio',
+        table: 'producers',
+        index_position: 2,
+        key_type: 'float64',
+        limit: 1000,
+    });
+    assert.deepEqual(e.rows.map((r) => r.owner), expected);
+    const reversed = await rpc.get_table_rows({
+        json: true,
+        code: 'eosio',
+        scope: 'eosio',
+        table: 'producers',
+        index_position: 'secondary',
+        key_type: 'float64',
+        reverse: true,
+        limit: 1000,
+    });
+    assert.deepEqual(reversed.rows.map((r) => r.owner), [...expected].reverse());
+
+    // Wharfkit pages by the float64 key it decodes from next_key.
+    const first = await client.v1.chain.get_table_rows({
+        code: 'eosio',
+        table: 'producers',
+        index_position: 'secondary',
+        key_type: 'float64',
+        limit: 1,
+    });
+    assert.deepEqual(first.rows.map((r) => r.owner), expected.slice(0, 1));
+    assert.equal(first.more, true);
+    assert.ok(first.next_key instanceof Float64, 'next_key decodes to a Float64');
+    assert.equal(first.next_key.value, key(primary.rows.find((r) => r.owner === expected[1])));
+    const rest = await client.v1.chain.get_table_rows({
+        code: 'eosio',
+        table: 'producers',
+        index_position: 'secondary',
+        key_type: 'float64',
+        lower_bound: first.next_key,
+        limit: 1000,
+    });
+    // The bound is the next key itself: rows with an equal key come again, as on nodeos.
+    assert.deepEqual(rest.rows.map((r) => r.owner).slice(-(expected.length - 1)), expected.slice(1));
+});
+
+test('requests refused before any handler still get Antelope error JSON', TIMEOUT, async () => {
+    const long = await fetch(`${URL}/v1/chain/get_info?q=${'x'.repeat(100 * 1024)}`);
+    assert.equal(long.status, 414);
+    assert.equal(long.headers.get('content-type'), 'application/json');
+    const body = await long.json();
+    assert.equal(body.code, 414);
+    assert.equal(body.error.code, 3200006);
+    assert.equal(body.error.name, 'invalid_http_request');
+    const headers = {};
+    for (let i = 0; i < 500; i++) headers[`x-header-${i}`] = String(i);
+    const many = await fetch(`${URL}/v1/chain/get_info`, { method: 'POST', body: '{}', headers });
+    assert.equal(many.status, 431);
+    assert.equal((await many.json()).error.name, 'invalid_http_request');
+    const options = await fetch(`${URL}/v1/chain/get_info`, { method: 'OPTIONS' });
+    assert.equal(options.status, 200);
+    assert.deepEqual(await options.json(), {});
 });

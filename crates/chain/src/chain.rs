@@ -160,6 +160,16 @@ impl Chain {
     /// uncompressed size and the bytes it takes in a block (signatures and context-free data
     /// included), so nothing a transaction carries escapes the limit.
     pub fn check_shape(&self, trx: &Transaction, size: usize) -> Result<(), ChainError> {
+        self.check_form(trx, size)?;
+        if trx.actions.iter().any(|a| a.authorization.is_empty()) {
+            return Err(ChainError::InvalidTransaction("every action needs at least one authorization".into()));
+        }
+        Ok(())
+    }
+
+    /// The shape rules every transaction obeys, read-only ones included (which declare no
+    /// authorizations at all).
+    pub(crate) fn check_form(&self, trx: &Transaction, size: usize) -> Result<(), ChainError> {
         if size > self.config.max_transaction_size {
             return Err(ChainError::TooBig { size, max: self.config.max_transaction_size });
         }
@@ -177,15 +187,20 @@ impl Chain {
         if trx.actions.is_empty() {
             return Err(ChainError::InvalidTransaction("transaction should have at least one normal action".into()));
         }
-        if trx.actions.iter().any(|a| a.authorization.is_empty()) {
-            return Err(ChainError::InvalidTransaction("every action needs at least one authorization".into()));
-        }
         Ok(())
     }
 
     /// Applies a verified transaction to the open block: all of it or nothing.
     pub fn apply_transaction(&mut self, vt: &VerifiedTransaction) -> Result<TransactionTrace, ChainError> {
         let block = self.pending.expect("apply_transaction without an open block");
+        self.check_input(vt, block)?;
+        self.check_authorization(&vt.trx.actions, &vt.signers)?;
+        self.execute(vt, block, false)
+    }
+
+    /// The checks of an input transaction before its authority: shape, expiration (against
+    /// block time), TAPOS and duplicates.
+    pub(crate) fn check_input(&self, vt: &VerifiedTransaction, block: BlockInfo) -> Result<(), ChainError> {
         let trx = &vt.trx;
         self.check_shape(trx, vt.size.max(vt.wire_bytes))?;
         if vt.context_free_entries > 0 {
@@ -215,13 +230,31 @@ impl Chain {
         if records::trx_seen(&self.kv, &vt.id) {
             return Err(ChainError::Duplicate(vt.id));
         }
-        self.check_authorization(&trx.actions, &vt.signers)?;
+        Ok(())
+    }
 
+    /// Runs the actions in one nested session: all of them or nothing. An ordinary transaction
+    /// is remembered until it expires (duplicate detection); a read-only one is not, and fails
+    /// as soon as an action changes the state.
+    pub(crate) fn execute(
+        &mut self,
+        vt: &VerifiedTransaction,
+        block: BlockInfo,
+        read_only: bool,
+    ) -> Result<TransactionTrace, ChainError> {
+        let trx = &vt.trx;
         self.kv.begin_nested();
-        records::remember_trx(&mut self.kv, &vt.id, trx.expiration.0);
+        if !read_only {
+            records::remember_trx(&mut self.kv, &vt.id, trx.expiration.0);
+        }
         for action in &trx.actions {
+            let before = self.kv.block_changes();
             let mut ctx = ApplyContext { kv: &mut self.kv, action, block, config: &self.config };
-            if let Err(e) = contracts::dispatch(&mut ctx) {
+            let mut result = contracts::dispatch(&mut ctx);
+            if result.is_ok() && read_only && self.kv.block_changes() != before {
+                result = Err(ChainError::ReadOnlyWrite(format!("{}::{}", action.account, action.name)));
+            }
+            if let Err(e) = result {
                 self.kv.rollback_nested();
                 return Err(e);
             }
@@ -277,7 +310,7 @@ impl Chain {
 
     /// A declared permission must exist and be the action's minimum permission (`active`, or
     /// the affected permission for `updateauth`/`deleteauth`) or an ancestor of it.
-    fn check_minimum_permission(&self, action: &Action, level: &PermissionLevel) -> Result<(), ChainError> {
+    pub(crate) fn check_minimum_permission(&self, action: &Action, level: &PermissionLevel) -> Result<(), ChainError> {
         if !self.kv.contains(&records::permission_key(level.actor, level.permission)) {
             if !records::account_exists(&self.kv, level.actor) {
                 return Err(ChainError::UnknownAccount(level.actor));

@@ -97,6 +97,9 @@ pub enum ChainError {
     /// The transaction or block exceeded a resource limit.
     #[error("resource limit exceeded: {0}")]
     ResourceExhausted(String),
+    /// A read-only transaction's action (`contract::action`) changed the state.
+    #[error("cannot store a db record when executing a readonly transaction ({0})")]
+    ReadOnlyWrite(String),
 }
 
 impl ChainError {
@@ -120,6 +123,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => 3_090_002,
             ChainError::UnknownPermission(_) => 3_060_001,
             ChainError::ResourceExhausted(_) => 3_080_000,
+            ChainError::ReadOnlyWrite(_) => 3_160_005,
         }
     }
 
@@ -143,6 +147,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "tx_irrelevant_sig",
             ChainError::UnknownPermission(_) => "permission_query_exception",
             ChainError::ResourceExhausted(_) => "resource_exhausted_exception",
+            ChainError::ReadOnlyWrite(_) => "table_operation_not_permitted",
         }
     }
 
@@ -166,6 +171,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "Irrelevant signature included",
             ChainError::UnknownPermission(_) => "Permission Query Exception",
             ChainError::ResourceExhausted(_) => "Resource exhausted exception",
+            ChainError::ReadOnlyWrite(_) => "The table operation is not allowed",
         }
     }
 }

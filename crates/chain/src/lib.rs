@@ -9,6 +9,7 @@
 //! * [`genesis`] — the genesis file, chain id and initial state.
 //! * [`election`], [`hooks`] — elections at round boundaries; production statistics and pay.
 //! * [`abis`], [`query`] — the native contracts' ABIs and table reads for the API.
+//! * [`transient`] — dry-run and read-only transactions (executed, then forgotten).
 
 pub mod abis;
 pub mod auth;
@@ -23,9 +24,11 @@ pub mod names;
 pub mod query;
 pub mod records;
 pub mod state;
+pub mod transient;
 
 pub use chain::{Chain, ChainConfig, TransactionTrace};
 pub use contracts::BlockInfo;
 pub use error::ChainError;
 pub use genesis::{Genesis, GenesisAccount, GenesisError, GenesisProducer, GovernanceParams};
 pub use query::TableRows;
+pub use transient::Transient;

@@ -426,13 +426,7 @@ impl Consensus {
 
     /// Admits a batch in order, each seeing the effects of those before it.
     pub fn push_transactions(&mut self, txs: Vec<VerifiedTransaction>) -> Vec<Result<TransactionTrace, ChainError>> {
-        let slot = self.params.slot_at(self.now).unwrap_or(0).max(self.head.slot + 1);
-        let info = civitas_chain::BlockInfo {
-            block_num: self.head.num + 1,
-            time: self.params.slot_time(slot),
-            producer: Name(0),
-        };
-        self.chain.start_block(info, self.head.id);
+        self.open_throwaway_block();
         let mut results = Vec::with_capacity(txs.len());
         for vt in txs {
             if self.pool.contains(&vt.id) {

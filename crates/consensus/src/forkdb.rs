@@ -397,44 +397,51 @@ impl ForkDb {
     /// The producers of the blocks at heights `lo+1..=hi` on the chain ending at `tip`,
     /// ascending (from the fork database, then the archive of irreversible blocks).
     pub fn producers_between(&self, tip: &BlockEntry, lo: u32, hi: u32) -> Vec<(u32, Name)> {
+        let mut out: Vec<(u32, Name)> = self
+            .chain_above(tip, lo)
+            .into_iter()
+            .filter(|b| b.0 <= hi)
+            .map(|(num, _, producer)| (num, producer))
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// The blocks at heights above `lo` on the chain ending at `tip` (`tip` included) as
+    /// (height, slot, producer), newest first: from the fork database, then from the archive
+    /// of irreversible blocks as far as it reaches.
+    pub fn chain_above(&self, tip: &BlockEntry, lo: u32) -> Vec<(u32, u64, Name)> {
         let mut out = vec![];
-        let mut cur = Some(tip.clone());
-        let mut next_id = tip.id;
-        let mut next_num = tip.num;
+        let mut next = (tip.id, tip.num);
+        let mut cur = Some(tip);
         while let Some(e) = cur {
             if e.num <= lo {
+                return out;
+            }
+            out.push((e.num, e.slot, e.producer));
+            next = (e.previous(), e.num - 1);
+            cur = self.entries.get(&next.0).map(|x| &**x);
+        }
+        let (next_id, next_num) = next;
+        let Some(front) = self.archive.front() else { return out };
+        if next_num <= lo || next_num < front.num {
+            return out;
+        }
+        let mut i = (next_num - front.num) as usize;
+        if self.archive.get(i).is_none_or(|a| a.id != next_id) {
+            return out;
+        }
+        loop {
+            let a = &self.archive[i];
+            if a.num <= lo {
                 break;
             }
-            if e.num <= hi {
-                out.push((e.num, e.producer));
+            out.push((a.num, a.slot, a.producer));
+            if i == 0 {
+                break;
             }
-            next_id = e.previous();
-            next_num = e.num - 1;
-            cur = self.entries.get(&e.previous()).map(|x| (**x).clone());
+            i -= 1;
         }
-        if next_num > lo {
-            if let Some(front) = self.archive.front() {
-                if next_num >= front.num {
-                    let mut i = (next_num - front.num) as usize;
-                    if self.archive.get(i).is_some_and(|a| a.id == next_id) {
-                        loop {
-                            let a = &self.archive[i];
-                            if a.num <= lo {
-                                break;
-                            }
-                            if a.num <= hi {
-                                out.push((a.num, a.producer));
-                            }
-                            if i == 0 {
-                                break;
-                            }
-                            i -= 1;
-                        }
-                    }
-                }
-            }
-        }
-        out.reverse();
         out
     }
 

@@ -15,6 +15,7 @@ mod approvals;
 pub mod basis;
 pub mod checkpoint;
 mod core;
+mod dry_run;
 pub mod error;
 mod evidence;
 mod exec;

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context};
 use civitas_consensus::{CoreConfig, LocalProducer, Params};
 use civitas_network::{ChainStatus, NetConfig, Network};
 use civitas_protocol::Name;
-use civitas_rpc::{router, NodeInfo, RpcConfig, RpcState};
+use civitas_rpc::{NodeInfo, RpcConfig, RpcState};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -144,9 +144,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<()> {
             tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding the HTTP API to {addr}"))?;
         info!(http = %listener.local_addr()?, "HTTP API listening");
         let stop = cancel.clone();
-        http_task = Some(tokio::spawn(async move {
-            axum::serve(listener, router(state)).with_graceful_shutdown(stop.cancelled_owned()).await
-        }));
+        http_task = Some(tokio::spawn(civitas_rpc::serve(listener, state, stop.cancelled_owned())));
     }
     tokio::spawn(pipeline::ticks(params, core_tx.clone(), cancel.clone()));
 

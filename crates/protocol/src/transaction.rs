@@ -172,18 +172,43 @@ impl Serialize for Compression {
 }
 
 impl<'de> Deserialize<'de> for Compression {
-    /// Accepts `0`/`1` (eosjs, Wharfkit) and `"none"`/`"zlib"` (nodeos).
+    /// Reads `compression` as nodeos's fc reflection reads an enum, so every client that nodeos
+    /// accepts is accepted: a string is a name (`"none"`, `"zlib"`) or a decimal integer, anything
+    /// else goes through `as_int64` (`true`/`false` are 1/0, `null` is 0, a double is truncated).
+    /// eosjs and Wharfkit send `0`/`1`; a Python client sends `false`.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = serde_json::Value::deserialize(d)?;
-        match &v {
-            serde_json::Value::Number(n) if n.as_u64() == Some(0) => Ok(Compression::None),
-            serde_json::Value::Number(n) if n.as_u64() == Some(1) => Ok(Compression::Zlib),
-            serde_json::Value::String(s) if s == "none" || s == "0" => Ok(Compression::None),
-            serde_json::Value::String(s) if s == "zlib" || s == "1" => Ok(Compression::Zlib),
-            serde_json::Value::Null => Ok(Compression::None),
-            _ => Err(serde::de::Error::custom(format!("unknown transaction compression {v}"))),
+        let bad = || serde::de::Error::custom(format!("unknown transaction compression {v}"));
+        let code = match &v {
+            serde_json::Value::String(s) if s == "none" => return Ok(Compression::None),
+            serde_json::Value::String(s) if s == "zlib" => return Ok(Compression::Zlib),
+            serde_json::Value::String(s) => lexical_i64(s).ok_or_else(bad)?,
+            serde_json::Value::Bool(b) => i64::from(*b),
+            serde_json::Value::Null => 0,
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i,
+                // C++'s `int64_t(double)` truncates toward zero.
+                (None, Some(f)) if f.is_finite() && f.abs() < 9.2e18 => f.trunc() as i64,
+                _ => return Err(bad()),
+            },
+            _ => return Err(bad()),
+        };
+        match code {
+            0 => Ok(Compression::None),
+            1 => Ok(Compression::Zlib),
+            _ => Err(bad()),
         }
     }
+}
+
+/// A decimal `i64` as `boost::lexical_cast<int64_t>` reads one: an optional sign and digits,
+/// nothing else (no spaces).
+fn lexical_i64(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// A signed transaction as carried in blocks and pushed by clients.
@@ -522,6 +547,31 @@ mod tests {
         let v = VerifiedTransaction::verify(&chain_id, with_cfd, 1 << 20).unwrap();
         assert_eq!(v.context_free_entries, 1);
         assert_eq!(v.signers, vec![key.public_key()]);
+    }
+
+    #[test]
+    fn compression_reads_like_nodeos_enum_reflection() {
+        let read = |v: serde_json::Value| serde_json::from_value::<Compression>(v).ok();
+        use serde_json::json;
+        for none in [json!(0), json!("0"), json!("none"), json!(false), json!(null), json!(0.9), json!("-0")] {
+            assert_eq!(read(none.clone()), Some(Compression::None), "{none}");
+        }
+        for zlib in [json!(1), json!("1"), json!("+1"), json!("zlib"), json!(true), json!(1.5)] {
+            assert_eq!(read(zlib.clone()), Some(Compression::Zlib), "{zlib}");
+        }
+        for bad in [
+            json!(2),
+            json!(-1),
+            json!("gzip"),
+            json!(" 1"),
+            json!("1.0"),
+            json!(""),
+            json!([0]),
+            json!({}),
+            json!(1e300),
+        ] {
+            assert_eq!(read(bad.clone()), None, "{bad}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ use civitas_protocol::{
     sha256, Action, Asset, Bytes, Checksum256, Name, Pack, PermissionLevel, PrivateKey, SignedBlock, TimePoint,
     TimePointSec, Transaction,
 };
-use civitas_rpc::{router, BlockSource, NoMetrics, NodeInfo, RpcConfig, RpcState, StreamEvent, Submission};
+use civitas_rpc::{BlockSource, NoMetrics, NodeInfo, RpcConfig, RpcState, StreamEvent, Submission};
 use serde_json::json;
 
 /// The candidates: the first 21 are elected at genesis by the votes below, the last three wait
@@ -407,6 +407,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     println!("dashboard: http://{}/", listener.local_addr()?);
     println!("accounts:  {}", args.accounts.display());
-    axum::serve(listener, router(state)).await?;
+    civitas_rpc::serve(listener, state, std::future::pending()).await?;
     Ok(())
 }

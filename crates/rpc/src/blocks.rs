@@ -1,5 +1,5 @@
-//! Blocks: `get_block`, `get_block_info` and `get_block_header_state` (client-surface.md §2.7),
-//! and the lookup the Civitas views share.
+//! Blocks: `get_block` and `get_block_info` (client-surface.md §2.7), and the lookup that
+//! `get_block_header_state` and the Civitas views share.
 //!
 //! Blocks above the last irreversible block come from the fork database along the head's
 //! chain; older ones from the node's [`crate::BlockSource`] (called outside the core lock).
@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use civitas_consensus::BlockEntry;
-use civitas_protocol::block::num_from_id;
 use civitas_protocol::transaction::tapos_of;
 use civitas_protocol::{Checksum256, SignedBlock};
 use serde_json::{json, Value};
@@ -87,7 +86,8 @@ pub(crate) fn find(s: &Shared, r: BlockRef) -> Option<Found> {
     Some(Found { block, entry: None, irreversible })
 }
 
-fn not_found(r: BlockRef) -> ApiError {
+/// The error for a block the node does not hold.
+pub(crate) fn not_found(r: BlockRef) -> ApiError {
     match r {
         BlockRef::Num(n) => ApiError::unknown_block(format!("Could not find block: {n}")),
         BlockRef::Id(id) => ApiError::unknown_block(format!("Could not find block: {id}")),
@@ -166,37 +166,6 @@ pub(crate) async fn get_block_info(s: Arc<Shared>, body: Value) -> ApiResult<Rep
         "producer_signature": b.producer_signature,
         "ref_block_prefix": ref_block_prefix,
     }))
-}
-
-/// `get_block_header_state` `{block_num_or_id}`: eosjs reads `block_num`, `id` and
-/// `header.timestamp`. Answered for every block the node holds; for blocks in the fork
-/// database the schedule and finality state are included as well.
-pub(crate) async fn get_block_header_state(s: Arc<Shared>, body: Value) -> ApiResult<Reply> {
-    let p = Params::new(body)?;
-    let r = block_ref(&p, "block_num_or_id")?;
-    let found = find(&s, r).ok_or_else(|| not_found(r))?;
-    let b = &found.block;
-    let mut header = header_json(&s, b);
-    if let Some(obj) = header.as_object_mut() {
-        obj.insert("producer_signature".into(), json!(b.producer_signature));
-    }
-    let id = b.id();
-    debug_assert_eq!(num_from_id(&id), b.block_num());
-    let mut v = json!({"block_num": b.block_num(), "id": id, "header": header, "irreversible": found.irreversible});
-    if let (Some(e), Some(obj)) = (&found.entry, v.as_object_mut()) {
-        obj.insert("dpos_irreversible_blocknum".into(), json!(e.finality.lib));
-        obj.insert("bft_irreversible_blocknum".into(), json!(e.finality.lib));
-        obj.insert("round".into(), json!(e.round));
-        obj.insert("slot".into(), json!(e.slot));
-        obj.insert("active_schedule".into(), crate::producers::schedule_json(&e.schedule));
-        obj.insert(
-            "justified".into(),
-            Value::Array(
-                e.finality.justified.iter().map(|(slot, num)| json!({"slot": slot, "block_num": num})).collect(),
-            ),
-        );
-    }
-    Reply::ok(v)
 }
 
 #[cfg(test)]

@@ -52,7 +52,8 @@ pub(crate) async fn get_info(s: Arc<Shared>, _body: Value) -> ApiResult<Reply> {
 }
 
 /// `get_activated_protocol_features`: Civitas has activated none yet (protocol features are
-/// named rule changes of SPEC §6.2).
+/// named rule changes of SPEC §6.2). nodeos's `more` is an optional that fc leaves out when
+/// there is nothing more, so it is absent here.
 pub(crate) async fn get_activated_protocol_features(_s: Arc<Shared>, _body: Value) -> ApiResult<Reply> {
-    Reply::ok(json!({"activated_protocol_features": [], "more": 0}))
+    Reply::ok(json!({"activated_protocol_features": []}))
 }

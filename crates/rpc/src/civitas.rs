@@ -18,8 +18,8 @@ use civitas_protocol::{Asset, Checksum256, Name, TimePoint};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::json::{response, Params};
-use crate::server::{Reply, Shared};
+use crate::json::response;
+use crate::server::Shared;
 use crate::txsearch::{self, Location};
 
 /// Default and largest `limit` of `/v1/civitas/blocks`.
@@ -446,7 +446,7 @@ pub(crate) async fn transactions(State(s): State<Arc<Shared>>, RawQuery(q): RawQ
     }
 }
 
-fn parse_id(text: &str) -> ApiResult<Checksum256> {
+pub(crate) fn parse_id(text: &str) -> ApiResult<Checksum256> {
     text.trim().parse().map_err(|e| ApiError::invalid(format!("transaction id: {e}")))
 }
 
@@ -467,42 +467,6 @@ pub(crate) async fn transaction(State(s): State<Arc<Shared>>, Path(id): Path<Str
         Ok(v) => ok(v),
         Err(e) => e.in_method("civitas/transaction").into_response(),
     }
-}
-
-/// `get_transaction_status` `{id}` (nodeos's shape): `IRREVERSIBLE`, `IN_BLOCK`,
-/// `LOCALLY_APPLIED` (pending) or `UNKNOWN`, with the head and LIB.
-pub(crate) async fn get_transaction_status(s: Arc<Shared>, body: Value) -> ApiResult<Reply> {
-    let p = Params::new(body)?;
-    let text = p.string("id")?.ok_or_else(|| ApiError::invalid("missing field \"id\""))?;
-    let id = parse_id(&text)?;
-    let found = txsearch::locate(&s, id).await?;
-    let (head, lib) = s.read(|c| (c.head().clone(), c.lib().clone()));
-    let mut v = json!({
-        "state": "UNKNOWN",
-        "head_number": head.num,
-        "head_id": head.id,
-        "head_timestamp": head.time,
-        "irreversible_number": lib.num,
-        "irreversible_id": lib.id,
-        "irreversible_timestamp": lib.time,
-    });
-    match &found {
-        Location::Pending(vt) => {
-            v["state"] = json!("LOCALLY_APPLIED");
-            v["expiration"] = json!(vt.trx.expiration);
-        }
-        Location::InBlock { block, trx, irreversible, .. } => {
-            v["state"] = json!(if *irreversible { "IRREVERSIBLE" } else { "IN_BLOCK" });
-            v["block_number"] = json!(block.block_num());
-            v["block_id"] = json!(block.id());
-            v["block_timestamp"] = json!(s.params.slot_time(block.header.slot));
-            v["expiration"] = json!(trx.expiration);
-        }
-        Location::Unknown { searched_from } => {
-            v["earliest_tracked_block_number"] = json!(searched_from);
-        }
-    }
-    Reply::ok(v)
 }
 
 #[cfg(test)]

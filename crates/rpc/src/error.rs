@@ -179,6 +179,15 @@ impl ApiError {
         )
     }
 
+    /// A request refused before any handler ran (the request-head guard): nodeos's
+    /// `invalid_http_request` with HTTP's status for the problem (400, 414, 431, 505).
+    pub fn http_request(status: StatusCode, message: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            method: "http",
+            ..Self::new(status, message, 3_200_006, "invalid_http_request", "invalid http request", detail)
+        }
+    }
+
     /// The request took longer than the configured timeout.
     pub fn timeout(after: std::time::Duration) -> ApiError {
         Self::new(

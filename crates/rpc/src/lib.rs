@@ -19,22 +19,29 @@
 
 mod abis;
 mod accounts;
+mod authorizers;
 mod blocks;
 mod chain_info;
 mod civitas;
 mod dashboard;
 mod diversity;
+mod dry_run;
 pub mod error;
 mod evidence;
+mod guard;
+mod header_state;
 mod json;
 mod keys;
 mod metrics;
 mod producers;
 mod push;
 mod render;
+mod serve;
 mod server;
 mod stream;
+mod table_index;
 mod tables;
+mod trx_status;
 mod txsearch;
 mod verify_pool;
 
@@ -48,13 +55,16 @@ use civitas_protocol::{Checksum256, Name, SignedBlock, TimePoint};
 use serde::{Deserialize, Serialize};
 
 pub use error::ApiError;
+pub use serve::serve;
 pub use server::router;
 
 /// Everything the API needs from the node.
 #[derive(Clone)]
 pub struct RpcState {
-    /// The node's consensus core. The API only ever takes a short read lock and copies out
-    /// what it needs; decoding and rendering happen after the lock is released.
+    /// The node's consensus core. The API takes short read locks and copies out what it
+    /// needs (decoding and rendering happen after the lock is released); only a dry run
+    /// (`compute_transaction`, `send_read_only_transaction`) takes a short write lock, and
+    /// leaves the core exactly as it found it.
     pub core: Arc<std::sync::RwLock<Consensus>>,
     /// Where pushed transactions go: the node's core task admits them and answers on the
     /// submission's `reply` channel.
@@ -198,6 +208,14 @@ pub struct RpcConfig {
     pub max_table_rows: usize,
     /// Interval of SSE keep-alive comments (default 15 s).
     pub stream_keep_alive: Duration,
+    /// Longest request target (path and query) in bytes (default 16 KiB, at most 65 534);
+    /// longer gets 414. Enforced by [`serve`].
+    pub max_target_bytes: usize,
+    /// Largest request head (request line and header fields) in bytes (default 64 KiB); larger
+    /// gets 431. Enforced by [`serve`].
+    pub max_head_bytes: usize,
+    /// Most header fields in a request (default 100); more gets 431. Enforced by [`serve`].
+    pub max_headers: usize,
 }
 
 impl Default for RpcConfig {
@@ -209,6 +227,9 @@ impl Default for RpcConfig {
             max_push_transactions: 1000,
             max_table_rows: 1000,
             stream_keep_alive: Duration::from_secs(15),
+            max_target_bytes: 16 * 1024,
+            max_head_bytes: 64 * 1024,
+            max_headers: 100,
         }
     }
 }

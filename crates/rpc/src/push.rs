@@ -33,7 +33,7 @@ use crate::{verify_pool, Submission};
 
 /// Reads a packed transaction (`{signatures, compression, packed_context_free_data, packed_trx}`);
 /// `compression` may be 0/1 or "none"/"zlib", hex in either case.
-fn packed_from_json(v: Value) -> ApiResult<PackedTransaction> {
+pub(crate) fn packed_from_json(v: Value) -> ApiResult<PackedTransaction> {
     if !v.is_object() {
         return Err(ApiError::packed_transaction(format!(
             "expected a packed transaction object, found {}",
@@ -61,6 +61,11 @@ async fn verify_all(s: &Shared, packed: Vec<PackedTransaction>) -> ApiResult<Vec
     Ok(results.into_iter().map(|r| r.map_err(|e| ApiError::verify(&e))).collect())
 }
 
+/// Verifies one transaction's signatures on the verification threads.
+pub(crate) async fn verify_one(s: &Shared, packed: PackedTransaction) -> ApiResult<VerifiedTransaction> {
+    verify_all(s, vec![packed]).await?.pop().unwrap_or_else(|| Err(ApiError::internal("no verification result")))
+}
+
 /// Hands verified transactions to the core task and waits for its verdicts.
 async fn submit(s: &Shared, txs: Vec<VerifiedTransaction>) -> ApiResult<Vec<Result<TransactionTrace, ChainError>>> {
     let n = txs.len();
@@ -79,7 +84,7 @@ async fn submit(s: &Shared, txs: Vec<VerifiedTransaction>) -> ApiResult<Vec<Resu
 }
 
 /// The ABIs needed to decode the traces' actions.
-fn abis_for(s: &Shared, traces: &[&TransactionTrace]) -> Abis {
+pub(crate) fn abis_for(s: &Shared, traces: &[&TransactionTrace]) -> Abis {
     let raw = s.read(|c| RawAbis::collect(c.chain(), traces.iter().flat_map(|t| t.actions.iter().map(|a| a.account))));
     raw.resolve(&s.abis)
 }
@@ -109,12 +114,7 @@ async fn push_one(
     body: Value,
 ) -> Result<(Checksum256, TransactionTrace, u64), (Option<Checksum256>, ApiError)> {
     let packed = packed_from_json(body).map_err(|e| (None, e))?;
-    let vt = verify_all(s, vec![packed])
-        .await
-        .map_err(|e| (None, e))?
-        .pop()
-        .unwrap_or_else(|| Err(ApiError::internal("no verification result")))
-        .map_err(|e| (None, e))?;
+    let vt = verify_one(s, packed).await.map_err(|e| (None, e))?;
     let id = vt.id;
     let start = Instant::now();
     let trace = submit(s, vec![vt])
@@ -149,7 +149,7 @@ fn write_pushed(out: &mut Vec<u8>, trace: &TransactionTrace, elapsed: u64, abis:
 }
 
 /// The answer for one successful push, as JSON.
-fn pushed_json(trace: &TransactionTrace, elapsed: u64, abis: &Abis) -> ApiResult<Vec<u8>> {
+pub(crate) fn pushed_json(trace: &TransactionTrace, elapsed: u64, abis: &Abis) -> ApiResult<Vec<u8>> {
     let mut out = Vec::with_capacity(2048);
     write_pushed(&mut out, trace, elapsed, abis)?;
     Ok(out)

@@ -21,9 +21,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::abis::AbiCache;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{json_response, parse_body, response};
+use crate::serve::Refused;
 use crate::{
-    accounts, blocks, chain_info, civitas, dashboard, diversity, evidence, keys, metrics, producers, push, stream,
-    tables, RpcConfig, RpcState,
+    accounts, authorizers, blocks, chain_info, civitas, dashboard, diversity, dry_run, evidence, header_state, keys,
+    metrics, producers, push, stream, tables, trx_status, RpcConfig, RpcState,
 };
 
 /// The state every handler shares: the node's [`RpcState`] plus what never changes after
@@ -72,6 +73,11 @@ impl Reply {
         Ok(Reply { status: StatusCode::OK, body: ReplyBody::Value(body) })
     }
 
+    /// 200 with `json`, a serialized JSON value.
+    pub(crate) fn ok_raw(json: Vec<u8>) -> ApiResult<Reply> {
+        Ok(Reply { status: StatusCode::OK, body: ReplyBody::Raw(json) })
+    }
+
     /// 202 with `body` (what nodeos answers to pushes).
     pub(crate) fn accepted(body: Value) -> ApiResult<Reply> {
         Ok(Reply { status: StatusCode::ACCEPTED, body: ReplyBody::Value(body) })
@@ -102,11 +108,11 @@ pub fn router(state: RpcState) -> Router {
     };
     let config = state.config.clone();
     let shared = Arc::new(Shared { state, chain_id, max_trx_size, core_symbol, params, abis: AbiCache::default() });
-    let chain_routes: [(&'static str, MethodRouter<Arc<Shared>>); 25] = [
+    let chain_routes: [(&'static str, MethodRouter<Arc<Shared>>); 28] = [
         ("get_info", chain("get_info", chain_info::get_info)),
         ("get_block", chain("get_block", blocks::get_block)),
         ("get_block_info", chain("get_block_info", blocks::get_block_info)),
-        ("get_block_header_state", chain("get_block_header_state", blocks::get_block_header_state)),
+        ("get_block_header_state", chain("get_block_header_state", header_state::get_block_header_state)),
         ("get_account", chain("get_account", accounts::get_account)),
         ("get_abi", chain("get_abi", accounts::get_abi)),
         ("get_raw_abi", chain("get_raw_abi", accounts::get_raw_abi)),
@@ -129,8 +135,11 @@ pub fn router(state: RpcState) -> Router {
         ("send_transaction", chain("send_transaction", push::push_transaction)),
         ("send_transaction2", chain("send_transaction2", push::send_transaction2)),
         ("push_transactions", chain_raw("push_transactions", push::push_transactions)),
-        ("get_transaction_status", chain("get_transaction_status", civitas::get_transaction_status)),
+        ("compute_transaction", chain("compute_transaction", dry_run::compute_transaction)),
+        ("send_read_only_transaction", chain("send_read_only_transaction", dry_run::send_read_only_transaction)),
+        ("get_transaction_status", chain("get_transaction_status", trx_status::get_transaction_status)),
         ("get_transaction_id", chain("get_transaction_id", keys::get_transaction_id)),
+        ("get_accounts_by_authorizers", chain("get_accounts_by_authorizers", authorizers::get_accounts_by_authorizers)),
     ];
     let mut router = Router::new();
     for (name, route) in chain_routes {
@@ -153,9 +162,39 @@ pub fn router(state: RpcState) -> Router {
         .route("/metrics", any(metrics::metrics))
         .fallback(fallback)
         .with_state(shared)
+        .layer(middleware::from_fn(answer_refused))
         .layer(middleware::from_fn_with_state(config.request_timeout, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors(&config))
+        .layer(middleware::from_fn(options_json))
+}
+
+/// A request the head guard refused ([`crate::serve`]) reaches the router as a stand-in that
+/// carries the [`Refused`] extension: it is answered with the error and the connection closes.
+async fn answer_refused(req: Request, next: Next) -> Response {
+    match req.extensions().get::<Refused>() {
+        Some(Refused(r)) => {
+            let mut resp = r.error().into_response();
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+        None => next.run(req).await,
+    }
+}
+
+/// nodeos answers every OPTIONS request with 200 and `{}` (Leap `beast_http_session.hpp`).
+/// The CORS layer answers all of them (with its headers) and an empty body, which becomes `{}`.
+async fn options_json(req: Request, next: Next) -> Response {
+    let options = req.method() == Method::OPTIONS;
+    let resp = next.run(req).await;
+    if !options {
+        return resp;
+    }
+    let (mut parts, _) = resp.into_parts();
+    parts.status = StatusCode::OK;
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from("{}"))
 }
 
 /// A `/v1/chain/*` route: reads the body whatever its content type (within the size limit),

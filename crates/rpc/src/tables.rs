@@ -13,16 +13,13 @@ use crate::abis::RawAbis;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{parse_symbol_code, Params};
 use crate::server::{Reply, Shared};
+use crate::table_index::{self, Index};
 
 /// Default page size of `get_table_rows` and `get_table_by_scope` (nodeos's).
 const DEFAULT_LIMIT: u64 = 10;
 
 /// Most rows `get_table_by_scope` walks in one request.
 const MAX_SCOPE_SCAN: usize = 100_000;
-
-/// Index positions as Wharfkit spells them.
-const ORDINALS: [&str; 10] =
-    ["primary", "secondary", "tertiary", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
 
 /// A scope as nodeos's `convert_to_type<uint64_t>` reads it: a decimal `u64`, else a name, else
 /// a symbol (`4,CIV`) or symbol code (`CIV`), both meaning the code's raw value (the scope the
@@ -54,32 +51,20 @@ fn parse_bound(p: &Params, key: &str, key_type: &str) -> ApiResult<Option<u64>> 
             bad(format!("could not convert {text:?} to a uint64 key (a decimal number, a name or a symbol code)"))
         }),
         other => Err(ApiError::table_query(format!(
-            "key_type {other:?} is not supported: only the primary index is available, keyed by uint64 (key_type \"i64\" or \"name\")"
+            "key_type {other:?} is not supported by the primary index, keyed by uint64 (key_type \"i64\" or \"name\")"
         ))),
     }
 }
 
-/// Checks `index_position`: only the primary index (1) exists on native tables.
-fn check_index(p: &Params, table: Name) -> ApiResult<()> {
-    let Some(v) = p.get("index_position") else { return Ok(()) };
-    let pos = match crate::json::to_u64(v) {
-        Some(n) => Some(n),
-        None => match v.as_str().map(str::trim) {
-            Some("") => Some(1),
-            Some(word) => ORDINALS.iter().position(|o| *o == word).map(|i| i as u64 + 1),
-            None => None,
-        },
-    };
-    match pos {
-        Some(1) => Ok(()),
-        Some(2..=10) => Err(ApiError::table_query(format!(
-            "index_position {v}: table {table} has only its primary index; secondary indexes are not supported"
-        ))),
-        _ => Err(ApiError::invalid(format!("field \"index_position\": expected 1-10 or primary…tenth, found {v}"))),
-    }
+/// How a `get_table_rows` request reads its table.
+enum Read<'a> {
+    /// Primary keys in `[lower, upper]`.
+    Primary { lower: u64, upper: u64 },
+    /// Through a secondary index.
+    Secondary(table_index::SecondaryQuery<'a>),
 }
 
-/// `get_table_rows`.
+/// `get_table_rows`: by primary key, or through a secondary index ([`table_index`]).
 pub(crate) async fn get_table_rows(s: Arc<Shared>, body: Value) -> ApiResult<Reply> {
     let p = Params::new(body)?;
     let code = p.req_name("code")?;
@@ -89,21 +74,45 @@ pub(crate) async fn get_table_rows(s: Arc<Shared>, body: Value) -> ApiResult<Rep
         None => code.value(),
     };
     let as_json = p.bool("json")?.unwrap_or(false);
-    check_index(&p, table)?;
+    let index = table_index::parse_index(&p)?;
     let key_type = p.string("key_type")?.unwrap_or_default().trim().to_ascii_lowercase();
-    let lower = parse_bound(&p, "lower_bound", &key_type)?.unwrap_or(0);
-    let upper = parse_bound(&p, "upper_bound", &key_type)?.unwrap_or(u64::MAX);
     let limit = p.u64("limit")?.unwrap_or(DEFAULT_LIMIT).min(s.state.config.max_table_rows as u64) as usize;
     let reverse = p.bool("reverse")?.unwrap_or(false);
     let show_payer = p.bool("show_payer")?.unwrap_or(false);
+    let read = match index {
+        Index::Primary => Read::Primary {
+            lower: parse_bound(&p, "lower_bound", &key_type)?.unwrap_or(0),
+            upper: parse_bound(&p, "upper_bound", &key_type)?.unwrap_or(u64::MAX),
+        },
+        Index::Secondary(n) => Read::Secondary(table_index::SecondaryQuery {
+            code,
+            scope,
+            table,
+            index: n,
+            key_type: &key_type,
+            lower: p.string("lower_bound")?,
+            upper: p.string("upper_bound")?,
+            limit,
+            reverse,
+        }),
+    };
 
     let (rows, next_key, raw) = s.read(|c| {
         if !records::account_exists(c.chain().kv(), code) {
             return Err(ApiError::account_not_found(code));
         }
-        let page = c.chain().table_rows(code, scope, table, lower, upper, limit, reverse);
-        let rows: Vec<(u64, Vec<u8>)> = page.rows.iter().map(|(pk, b)| (*pk, b.to_vec())).collect();
-        Ok((rows, page.next_key, RawAbis::collect(c.chain(), [code])))
+        let (rows, next_key) = match &read {
+            Read::Primary { lower, upper } => {
+                let page = c.chain().table_rows(code, scope, table, *lower, *upper, limit, reverse);
+                let rows: Vec<(u64, Vec<u8>)> = page.rows.iter().map(|(pk, b)| (*pk, b.to_vec())).collect();
+                (rows, page.next_key.map(|k| k.to_string()))
+            }
+            Read::Secondary(q) => {
+                let page = table_index::secondary_rows(c.chain(), q)?;
+                (page.rows, page.next_key)
+            }
+        };
+        Ok((rows, next_key, RawAbis::collect(c.chain(), [code])))
     })?;
     let abis = raw.resolve(&s.abis);
     let abi = abis.get(code).ok_or_else(|| {
@@ -125,7 +134,7 @@ pub(crate) async fn get_table_rows(s: Arc<Shared>, body: Value) -> ApiResult<Rep
     Reply::ok(json!({
         "rows": out,
         "more": next_key.is_some(),
-        "next_key": next_key.map(|k| k.to_string()).unwrap_or_default(),
+        "next_key": next_key.unwrap_or_default(),
     }))
 }
 
@@ -263,23 +272,5 @@ mod tests {
         assert_eq!(parse_bound(&p, "missing", "name").unwrap(), None);
         assert_eq!(parse_bound(&p, "d", "i64").unwrap(), Some(7));
         assert!(parse_bound(&p, "a", "sha256").is_err());
-    }
-
-    #[test]
-    fn only_the_primary_index_is_served() {
-        let t = Name::constant("accounts");
-        for ok in [
-            json!({}),
-            json!({"index_position": 1}),
-            json!({"index_position": "1"}),
-            json!({"index_position": "primary"}),
-            json!({"index_position": ""}),
-        ] {
-            check_index(&Params::new(ok.clone()).unwrap(), t).unwrap_or_else(|e| panic!("{ok}: {e}"));
-        }
-        let e = check_index(&Params::new(json!({"index_position": "secondary"})).unwrap(), t).unwrap_err();
-        assert!(e.detail.contains("secondary indexes are not supported"), "{e}");
-        assert!(check_index(&Params::new(json!({"index_position": 11})).unwrap(), t).is_err());
-        assert!(check_index(&Params::new(json!({"index_position": "eleventh"})).unwrap(), t).is_err());
     }
 }

@@ -68,6 +68,23 @@ fn reversible_blocks(c: &Consensus) -> (Vec<Arc<SignedBlock>>, u32) {
     (recent, lowest)
 }
 
+/// The lowest block a lookup searches (nodeos's `earliest_tracked_block`): [`SEARCH_BLOCKS`]
+/// below the head, or the lowest block of the head's branch the node holds when its block store
+/// does not reach that far.
+pub(crate) async fn earliest_tracked(s: &Arc<Shared>) -> (u32, Checksum256) {
+    let (lowest, held) = s.read(|c| {
+        let (recent, lowest) = reversible_blocks(c);
+        (lowest, recent.last().map(|b| (b.block_num(), b.id())))
+    });
+    let held = held.unwrap_or((lowest, Checksum256::ZERO));
+    if held.0 <= lowest {
+        return held;
+    }
+    let shared = s.clone();
+    let stored = tokio::task::spawn_blocking(move || shared.state.blocks.by_num(lowest).map(|b| (lowest, b.id())));
+    stored.await.ok().flatten().unwrap_or(held)
+}
+
 /// Looks `id` up.
 pub(crate) async fn locate(s: &Arc<Shared>, id: Checksum256) -> ApiResult<Location> {
     let (pending, recent, lib, lowest) = s.read(|c| {

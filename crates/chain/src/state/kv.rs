@@ -249,6 +249,12 @@ impl Kv {
         self.segments.len()
     }
 
+    /// Number of writes journaled in the open block so far (a write that changes nothing
+    /// still counts: it shows that something tried to write).
+    pub fn block_changes(&self) -> usize {
+        self.segments.back().map_or(0, |seg| seg.entries.len())
+    }
+
     /// Opens a nested session inside the current block.
     pub fn begin_nested(&mut self) {
         let seg = self.segments.back().expect("nested session outside a block");

@@ -77,10 +77,18 @@ async fn unknown_accounts_contracts_tables_and_blocks() {
     expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "alice has no ABI").await;
     let rows = json!({"code": "eosio", "table": "nosuch", "json": true});
     expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "Table nosuch").await;
+    // producers' one secondary index is keyed by float64; other indexes and tables have none.
     let rows = json!({"code": "eosio", "table": "producers", "index_position": 2});
-    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "secondary indexes are not supported").await;
+    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "keyed by float64").await;
     let rows = json!({"code": "eosio", "table": "producers", "index_position": "tertiary", "key_type": "i64"});
-    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "secondary").await;
+    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "no such secondary index").await;
+    let rows = json!({"code": "eosio", "table": "voters", "index_position": "secondary", "key_type": "float64"});
+    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "no such secondary index").await;
+    let rows = json!({"code": "eosio", "table": "producers", "index_position": "eleventh"});
+    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "Invalid index_position").await;
+    let rows =
+        json!({"code": "eosio", "table": "producers", "index_position": 2, "key_type": "float64", "lower_bound": "x"});
+    expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "lower_bound").await;
     let rows = json!({"code": "eosio", "table": "producers", "lower_bound": "abc", "key_type": "sha256"});
     expect(&node, "/v1/chain/get_table_rows", rows, bad, 3_060_003, "sha256").await;
     let bal = json!({"code": "nobody", "account": "alice"});

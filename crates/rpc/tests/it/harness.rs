@@ -100,6 +100,8 @@ impl BlockSource for MemBlocks {
 /// A running test node.
 pub struct Node {
     pub router: Router,
+    /// What the router was built from (to serve it on a socket with [`civitas_rpc::serve`]).
+    pub state: RpcState,
     pub core: Arc<RwLock<Consensus>>,
     pub chain_id: Checksum256,
     task: tokio::task::JoinHandle<()>,
@@ -186,7 +188,16 @@ impl Node {
             metrics: Arc::new(NoMetrics),
             config: opts.config,
         };
-        Node { router: router(state), core, chain_id, task }
+        Node { router: router(state.clone()), state, core, chain_id, task }
+    }
+
+    /// Serves the API on a fresh local port with [`civitas_rpc::serve`] (the node's server:
+    /// the request-head guard in front of hyper) until the returned task is aborted.
+    pub async fn serve_tcp(&self) -> (std::net::SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(civitas_rpc::serve(listener, self.state.clone(), std::future::pending()));
+        (addr, task)
     }
 
     /// A raw request.

@@ -8,4 +8,6 @@ mod errors;
 mod flow;
 mod fuzz;
 mod harness;
+mod http;
+mod shapes;
 mod views;

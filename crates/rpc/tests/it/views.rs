@@ -167,15 +167,13 @@ async fn cors_allows_any_origin_by_default() {
     assert!(headers.get("access-control-allow-origin").is_none());
 }
 
-/// The router served on a real socket, spoken to in raw HTTP/1.1 the way node-fetch does.
+/// The API served on a real socket by `civitas_rpc::serve`, spoken to in raw HTTP/1.1 the way
+/// node-fetch does.
 #[tokio::test]
 async fn serves_over_a_real_socket() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = Node::start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = node.router.clone();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = node.serve_tcp().await;
     let exchange = |request: String| async move {
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         s.write_all(request.as_bytes()).await.unwrap();
