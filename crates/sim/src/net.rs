@@ -84,7 +84,7 @@ pub struct Net {
     /// that already has the message is not sent. Real peers learn this from the seen set and
     /// announcements; here it keeps a mesh from costing n² deliveries per message without
     /// changing what any node learns (a copy that arrives second is ignored anyway).
-    has: Vec<std::collections::HashSet<u64>>,
+    has: Vec<std::collections::HashSet<u64, foldhash::fast::FixedState>>,
 }
 
 impl Net {
