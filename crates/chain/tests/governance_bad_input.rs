@@ -156,3 +156,19 @@ fn a_failed_action_rolls_back_the_whole_transaction() {
     assert_eq!(e, ChainError::Assert("producer bp4 is not registered".into()));
     assert_eq!(h.chain.kv().full_hash(), before);
 }
+
+/// `eosio.stake` holds exactly the stakes and pending refunds, `eosio.bpay` exactly the
+/// unclaimed pay: a plain transfer into either is refused with a clear error, so the
+/// supply-conservation invariant cannot be broken from outside. Donations to the worker fund
+/// stay possible.
+#[test]
+fn plain_transfers_into_stake_and_pay_accounts_are_refused() {
+    let mut h = setup();
+    h.fails(transfer("alice", "eosio.stake", "1.0000 CIV", "sneak"), "cannot transfer to eosio.stake: use delegatebw to stake");
+    h.fails(
+        transfer("alice", "eosio.bpay", "1.0000 CIV", "sneak"),
+        "cannot transfer to eosio.bpay: it holds unclaimed producer pay only",
+    );
+    h.ok(transfer("alice", "eosio.wps", "1.0000 CIV", "a donation"));
+    check_invariants(&h.chain, genesis_supply(&gov_genesis()));
+}
