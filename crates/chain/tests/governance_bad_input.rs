@@ -164,7 +164,10 @@ fn a_failed_action_rolls_back_the_whole_transaction() {
 #[test]
 fn plain_transfers_into_stake_and_pay_accounts_are_refused() {
     let mut h = setup();
-    h.fails(transfer("alice", "eosio.stake", "1.0000 CIV", "sneak"), "cannot transfer to eosio.stake: use delegatebw to stake");
+    h.fails(
+        transfer("alice", "eosio.stake", "1.0000 CIV", "sneak"),
+        "cannot transfer to eosio.stake: use delegatebw to stake",
+    );
     h.fails(
         transfer("alice", "eosio.bpay", "1.0000 CIV", "sneak"),
         "cannot transfer to eosio.bpay: it holds unclaimed producer pay only",

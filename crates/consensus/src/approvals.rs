@@ -70,7 +70,7 @@ impl Consensus {
             return;
         }
         if self.approvals.insert(HeldApproval { approval: a.clone(), signer: key }) {
-            out.approvals.push(a);
+            out.relay_approvals.push(a);
         }
     }
 

@@ -164,8 +164,10 @@ pub struct Output {
     pub need_blocks: Vec<(PeerId, u32, Checksum256)>,
     /// New evidence of misbehaviour (double production, conflicting votes).
     pub evidence: Vec<Evidence>,
-    /// Approvals to gossip: ours, and valid new ones from peers (relayed once).
+    /// Approvals we signed, to send to every peer.
     pub approvals: Vec<Arc<Approval>>,
+    /// Valid new approvals from peers, to relay once.
+    pub relay_approvals: Vec<Arc<Approval>>,
     /// Blocks rejected as invalid.
     pub rejected: Vec<(Checksum256, BlockError)>,
     /// Whether the head changed.

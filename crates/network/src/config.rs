@@ -112,6 +112,10 @@ pub struct NetConfig {
     pub event_queue: usize,
     /// Message hashes remembered for de-duplication.
     pub seen_capacity: usize,
+    /// How many peers a relayed approval or transaction is sent to (those lacking it; own
+    /// messages go to every peer). Each receiver relays on, so a connected network still gets
+    /// every message, but a full mesh no longer sends each one n² times.
+    pub relay_fanout: usize,
     /// How often peer lists are exchanged.
     pub peer_exchange_interval: Duration,
 }
@@ -152,6 +156,7 @@ impl NetConfig {
             low_priority_queue: 1024,
             event_queue: 4096,
             seen_capacity: 100_000,
+            relay_fanout: 8,
             peer_exchange_interval: Duration::from_secs(120),
         }
     }
@@ -168,6 +173,9 @@ impl NetConfig {
         // The frame header is a u32, and a frame must hold at least a Hello and one block.
         if self.max_frame_size < 64 * 1024 || self.max_frame_size > u32::MAX as usize {
             return bad("max_frame_size must be between 64 KiB and 4 GiB");
+        }
+        if self.relay_fanout == 0 {
+            return bad("relay_fanout must be at least 1");
         }
         if self.max_blocks_per_request == 0 || self.max_blocks_per_request as usize > MAX_BLOCKS_PER_MESSAGE {
             return bad("max_blocks_per_request must be between 1 and 1024");

@@ -59,6 +59,16 @@ pub enum NetEvent {
         /// The block.
         block: Box<SignedBlock>,
     },
+    /// A peer has applied a block we have not been told of before and serves it: ask it with
+    /// [`crate::NetHandle::request_block`] if the block is missing.
+    BlockNotice {
+        /// The peer.
+        peer: PeerId,
+        /// The block id.
+        id: Checksum256,
+        /// Its height.
+        num: u32,
+    },
     /// A transaction gossiped by a peer, the first time it was seen.
     Transaction {
         /// The sender.

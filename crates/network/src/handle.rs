@@ -86,14 +86,32 @@ impl NetHandle {
         self.shared.broadcast(&Message::Block(Box::new(block.clone())))
     }
 
-    /// Gossips a transaction (low priority: dropped for peers whose queue is full).
+    /// Relays a block this node validated: a notice of it to every peer not known to have it,
+    /// which asks for the block if it lacks it. Returns how many notices were queued.
+    pub fn announce_block(&self, block: &SignedBlock) -> usize {
+        self.shared.announce_block(block.id(), block.block_num())
+    }
+
+    /// Gossips a transaction (low priority: dropped for peers whose queue is full) to every
+    /// peer: for the node's own (API) transactions.
     pub fn broadcast_transaction(&self, trx: &PackedTransaction) -> usize {
         self.shared.broadcast(&Message::Transaction(Box::new(trx.clone())))
     }
 
-    /// Gossips an approval (opaque bytes defined by the consensus layer).
+    /// Relays a transaction received from a peer to at most `relay_fanout` peers lacking it.
+    pub fn relay_transaction(&self, trx: &PackedTransaction) -> usize {
+        self.shared.relay(&Message::Transaction(Box::new(trx.clone())))
+    }
+
+    /// Gossips an approval (opaque bytes defined by the consensus layer) to every peer: for
+    /// the node's own approvals.
     pub fn broadcast_approval(&self, bytes: &[u8]) -> usize {
         self.shared.broadcast(&Message::Approval(bytes.to_vec()))
+    }
+
+    /// Relays an approval received from a peer to at most `relay_fanout` peers lacking it.
+    pub fn relay_approval(&self, bytes: &[u8]) -> usize {
+        self.shared.relay(&Message::Approval(bytes.to_vec()))
     }
 
     /// Sends one message to one peer, as is (no de-duplication, no request tracking).

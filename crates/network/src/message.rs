@@ -143,6 +143,15 @@ pub enum Message {
     },
     /// Tag 11: the sender's head or LIB moved.
     Status(ChainStatus),
+    /// Tag 12: the sender has applied this block and serves it (`GetBlock`). Blocks are
+    /// relayed as notices: a peer that already has the block ignores it, one that lacks it asks
+    /// for it, so a full block crosses each link about once instead of once per relay.
+    BlockNotice {
+        /// The block id.
+        id: Checksum256,
+        /// Its height (also in the id's first four bytes).
+        num: u32,
+    },
 }
 
 const TAG_HELLO: u32 = 0;
@@ -157,6 +166,7 @@ const TAG_PEERS: u32 = 8;
 const TAG_PING: u32 = 9;
 const TAG_PONG: u32 = 10;
 const TAG_STATUS: u32 = 11;
+const TAG_BLOCK_NOTICE: u32 = 12;
 
 /// A lower bound on the encoding of a `SignedBlock` (previous id, number, slot, producer and
 /// signature alone take 118 bytes): bounds the element count of a `Blocks` response by the
@@ -179,6 +189,7 @@ impl Message {
             Message::Ping { .. } => "ping",
             Message::Pong { .. } => "pong",
             Message::Status(_) => "status",
+            Message::BlockNotice { .. } => "block_notice",
         }
     }
 
@@ -254,6 +265,11 @@ impl Pack for Message {
                 write_varuint32(out, TAG_STATUS);
                 s.pack(out);
             }
+            Message::BlockNotice { id, num } => {
+                write_varuint32(out, TAG_BLOCK_NOTICE);
+                id.pack(out);
+                num.pack(out);
+            }
         }
     }
 }
@@ -297,6 +313,17 @@ impl Unpack for Message {
             TAG_PING => Message::Ping { nonce: u64::unpack(r)? },
             TAG_PONG => Message::Pong { nonce: u64::unpack(r)? },
             TAG_STATUS => Message::Status(ChainStatus::unpack(r)?),
+            TAG_BLOCK_NOTICE => {
+                let id = Checksum256::unpack(r)?;
+                let num = u32::unpack(r)?;
+                if civitas_protocol::block::num_from_id(&id) != num {
+                    return Err(CodecError::invalid(
+                        "block notice",
+                        format!("height {num} does not match the id {id}"),
+                    ));
+                }
+                Message::BlockNotice { id, num }
+            }
             tag => return Err(CodecError::UnknownVariant(tag)),
         })
     }
@@ -399,6 +426,7 @@ mod tests {
             Message::Ping { nonce: 42 },
             Message::Pong { nonce: 42 },
             Message::Status(ChainStatus::default()),
+            Message::BlockNotice { id: block(7).id(), num: 7 },
         ];
         for m in msgs {
             let enc = m.encode();
@@ -415,6 +443,9 @@ mod tests {
         let many = Message::Peers(vec!["a:1".into(); MAX_PEER_ADDRS + 1]);
         assert!(Message::decode(&many.encode()).is_err());
         assert!(matches!(Message::decode(&[99]), Err(CodecError::UnknownVariant(99))));
+        // A notice whose height is not the one its id embeds.
+        let lying = Message::BlockNotice { id: block(7).id(), num: 8 };
+        assert!(Message::decode(&lying.encode()).is_err());
         assert!(Message::decode(&[]).is_err());
         // A Blocks response declaring 2^32-1 blocks over a few bytes fails before allocating.
         let mut hostile = vec![6, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f];

@@ -299,9 +299,17 @@ impl Connection<'_> {
         match msg {
             Message::Hello(_) => self.penalize(Severity::Major, "repeated hello"),
             Message::Block(block) => {
+                self.shared.observe_block(&block.id(), self.link.conn);
                 if self.fresh(frame) {
                     self.note_block(&block);
                     self.emit(NetEvent::Block { peer, block }).await?;
+                }
+            }
+            Message::BlockNotice { id, num } => {
+                // The peer has the block. The first word of it goes to the node, which asks for
+                // the block if it lacks it; later notices only tell us who else has it.
+                if self.shared.observe_block(&id, self.link.conn) {
+                    self.emit(NetEvent::BlockNotice { peer, id, num }).await?;
                 }
             }
             Message::Transaction(trx) => {
@@ -333,6 +341,9 @@ impl Connection<'_> {
                         self.penalize(Severity::Major, "more blocks than requested")
                     }
                     Some(_) => {
+                        for b in &blocks {
+                            self.shared.observe_block(&b.id(), self.link.conn);
+                        }
                         if let Some(last) = blocks.last() {
                             self.note_block(last);
                         }

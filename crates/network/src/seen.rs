@@ -67,6 +67,38 @@ impl SeenSet {
         out
     }
 
+    /// As [`SeenSet::select_targets`], but at most `limit` of them: relays of small gossip go
+    /// to a few peers, each of which relays on, so a message reaches a connected network without
+    /// every node sending it to every peer. Which ones depends on the hash (no randomness, yet a
+    /// different subset per message). Only the chosen are recorded.
+    pub(crate) fn select_some_targets(
+        &mut self,
+        hash: Checksum256,
+        candidates: &[ConnId],
+        limit: usize,
+    ) -> Vec<ConnId> {
+        let (list, _) = self.entry(hash);
+        let missing: Vec<ConnId> = candidates.iter().copied().filter(|c| !list.contains(c)).collect();
+        if missing.len() <= limit {
+            for &c in &missing {
+                Self::add_holder(list, c);
+            }
+            return missing;
+        }
+        let start = u64::from_le_bytes(hash.0[..8].try_into().unwrap_or_default()) as usize % missing.len();
+        let chosen: Vec<ConnId> = (0..limit).map(|k| missing[(start + k) % missing.len()]).collect();
+        for &c in &chosen {
+            Self::add_holder(list, c);
+        }
+        chosen
+    }
+
+    /// True if `conn` is known to have `hash`.
+    #[cfg(test)]
+    pub(crate) fn has(&self, hash: &Checksum256, conn: ConnId) -> bool {
+        self.holders.get(hash).is_some_and(|l| l.contains(&conn))
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.order.len()
@@ -101,5 +133,24 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert!(s.observe(h(0), 1), "the oldest hash was forgotten");
         assert!(!s.observe(h(9), 1));
+    }
+
+    #[test]
+    fn relays_go_to_a_few_peers_that_lack_the_message() {
+        let mut s = SeenSet::new(10);
+        assert!(s.observe(h(4), 1));
+        let peers: Vec<ConnId> = (1..=20).collect();
+        let some = s.select_some_targets(h(4), &peers, 6);
+        assert_eq!(some.len(), 6);
+        assert!(!some.contains(&1), "never back to the sender");
+        // The next relay of the same message picks others, then the last ones, then nobody.
+        let more = s.select_some_targets(h(4), &peers, 6);
+        assert!(more.iter().all(|c| !some.contains(c)));
+        let rest = s.select_some_targets(h(4), &peers, 100);
+        assert_eq!(some.len() + more.len() + rest.len(), 19);
+        assert!(s.select_some_targets(h(4), &peers, 6).is_empty());
+        // Fewer candidates than the limit: all of them.
+        assert_eq!(s.select_some_targets(h(5), &[3, 4], 6), vec![3, 4]);
+        assert!(s.has(&h(5), 3) && !s.has(&h(5), 9));
     }
 }

@@ -189,6 +189,9 @@ pub(crate) struct Shared {
     pub(crate) advertise: Option<String>,
     peers: Mutex<HashMap<ConnId, PeerEntry>>,
     seen: Mutex<SeenSet>,
+    /// Which connections have each recent block (sent it or a notice of it, or were sent it),
+    /// by block id: who needs a notice.
+    blocks_seen: Mutex<SeenSet>,
     bans: Mutex<BanList>,
     status: Mutex<ChainStatus>,
     pub(crate) metrics: Metrics,
@@ -216,6 +219,7 @@ impl Shared {
             advertise,
             peers: Mutex::new(HashMap::new()),
             seen: Mutex::new(SeenSet::new(cfg.seen_capacity)),
+            blocks_seen: Mutex::new(SeenSet::new(cfg.seen_capacity)),
             bans: Mutex::new(BanList::default()),
             status: Mutex::new(cfg.status),
             metrics: Metrics::default(),
@@ -528,9 +532,52 @@ impl Shared {
         let hash: Checksum256 = sha256(&bytes);
         let ids: Vec<ConnId> = links.iter().map(|l| l.conn).collect();
         let targets = lock(&self.seen).select_targets(hash, &ids);
+        if let Message::Block(b) = msg {
+            let mut seen = lock(&self.blocks_seen);
+            let id = b.id();
+            for c in &targets {
+                seen.observe(id, *c);
+            }
+        }
         let frame: Frame = bytes.into();
         let low = msg.is_low_priority();
         links.iter().filter(|l| targets.contains(&l.conn)).filter(|l| l.send_frame(frame.clone(), low)).count()
+    }
+
+    /// Relays `msg` to at most `relay_fanout` ready peers that do not have it yet.
+    pub(crate) fn relay(&self, msg: &Message) -> usize {
+        let links = self.ready_links();
+        if links.is_empty() {
+            return 0;
+        }
+        let bytes = msg.encode();
+        if bytes.len() > self.cfg.max_frame_size {
+            return 0;
+        }
+        let hash: Checksum256 = sha256(&bytes);
+        let ids: Vec<ConnId> = links.iter().map(|l| l.conn).collect();
+        let targets = lock(&self.seen).select_some_targets(hash, &ids, self.cfg.relay_fanout);
+        let frame: Frame = bytes.into();
+        let low = msg.is_low_priority();
+        links.iter().filter(|l| targets.contains(&l.conn)).filter(|l| l.send_frame(frame.clone(), low)).count()
+    }
+
+    /// Records that `conn` has block `id` (sent it, a notice of it, or was sent it); true when
+    /// nobody had told us of the block before.
+    pub(crate) fn observe_block(&self, id: &Checksum256, conn: ConnId) -> bool {
+        lock(&self.blocks_seen).observe(*id, conn)
+    }
+
+    /// Sends a notice of block `id` to every ready peer not known to have it.
+    pub(crate) fn announce_block(&self, id: Checksum256, num: u32) -> usize {
+        let links = self.ready_links();
+        if links.is_empty() {
+            return 0;
+        }
+        let ids: Vec<ConnId> = links.iter().map(|l| l.conn).collect();
+        let targets = lock(&self.blocks_seen).select_targets(id, &ids);
+        let frame: Frame = Message::BlockNotice { id, num }.encode().into();
+        links.iter().filter(|l| targets.contains(&l.conn)).filter(|l| l.send_frame(frame.clone(), false)).count()
     }
 
     /// Sends `msg` to every ready peer, without de-duplication (status, peer lists).

@@ -104,6 +104,7 @@ impl StateLoop {
         let mut out = Output::default();
         let mut replies = vec![];
         let mut relay_txs = vec![];
+        let mut own_txs = vec![];
         let mut sync_done = vec![];
         let mut net_events = vec![];
         let (head_before, lib_before) = {
@@ -135,7 +136,7 @@ impl StateLoop {
                         let results = core.push_transactions(s.txs);
                         for (r, p) in results.iter().zip(packed) {
                             if r.is_ok() {
-                                relay_txs.push(p);
+                                own_txs.push(p);
                             }
                         }
                         replies.push((s.reply, results));
@@ -165,7 +166,7 @@ impl StateLoop {
         for (reply, results) in replies {
             let _ = reply.send(results);
         }
-        self.effects(&out, &head_before, lib_before, relay_txs);
+        self.effects(&out, &head_before, lib_before, own_txs, relay_txs);
         for ev in net_events {
             self.on_net(ev);
         }
@@ -186,27 +187,40 @@ impl StateLoop {
         Ok(())
     }
 
-    /// Sends what the step produced: blocks, approvals, transactions, stream events, status.
+    /// Sends what the step produced: blocks, approvals, transactions (the API's `own_txs`,
+    /// gossiped ones in `relay_txs`), stream events, status.
     fn effects(
         &mut self,
         out: &Output,
         head_before: &Arc<civitas_consensus::BlockEntry>,
         lib_before: u32,
+        own_txs: Vec<civitas_protocol::PackedTransaction>,
         relay_txs: Vec<civitas_protocol::PackedTransaction>,
     ) {
         let core = self.core.read().expect("core lock");
         if let Some(net) = &self.net {
-            // Our blocks, and others' blocks this node applied (validated in full): relayed
-            // hop by hop, the network's seen set keeping each from going back to a peer that
-            // has it.
-            for b in out.broadcast.iter().chain(&out.relay) {
+            // Our blocks go to every peer whole; others' blocks this node applied (validated in
+            // full) are relayed as notices, which a peer lacking the block answers by asking for
+            // it, so a block crosses each link about once however dense the network.
+            for b in &out.broadcast {
                 net.broadcast_block(b);
             }
+            for b in &out.relay {
+                net.announce_block(b);
+            }
+            // Our approvals and transactions to every peer; others' to a few peers lacking them,
+            // each of which relays on.
             for a in &out.approvals {
                 net.broadcast_approval(&a.packed());
             }
-            for t in &relay_txs {
+            for a in &out.relay_approvals {
+                net.relay_approval(&a.packed());
+            }
+            for t in &own_txs {
                 net.broadcast_transaction(t);
+            }
+            for t in &relay_txs {
+                net.relay_transaction(t);
             }
             for (p, reason) in &out.penalties {
                 if let Some(peer) = self.sync.peer_of(*p) {
@@ -272,6 +286,15 @@ impl StateLoop {
                 error!("a block or transaction event reached the state thread unverified")
             }
             NetEvent::Approval { .. } => {}
+            NetEvent::BlockNotice { peer, id, num } => {
+                let lacking = {
+                    let core = self.core.read().expect("core lock");
+                    num > core.lib().num && core.forkdb().get(&id).is_none()
+                };
+                if let (true, Some(net)) = (lacking, &self.net) {
+                    self.sync.fetch_block(net, peer, id);
+                }
+            }
         }
     }
 

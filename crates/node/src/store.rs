@@ -174,6 +174,7 @@ impl Store {
             out.applied.clear();
             out.irreversible.clear();
             out.approvals.clear();
+            out.relay_approvals.clear();
             out.broadcast.clear();
             out.relay.clear();
         }

@@ -469,7 +469,7 @@ impl Sim {
             self.net.send(&mut self.rng, i, *peer as usize, Msg::Request { lib: *lib, want: *want }, 0);
         }
         // Approvals: ours and valid new ones from peers, relayed hop by hop.
-        for a in &out.approvals {
+        for a in out.approvals.iter().chain(&out.relay_approvals) {
             self.gossip(i, None, Msg::Approval(a.clone()), 0);
         }
         byzantine::after_approvals(self, i, &out.approvals);

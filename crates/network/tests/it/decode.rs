@@ -30,6 +30,7 @@ fn samples() -> Vec<Vec<u8>> {
         Message::Peers(vec!["a:1".into()]).encode(),
         Message::Ping { nonce: 1 }.encode(),
         Message::Status(ChainStatus::default()).encode(),
+        Message::BlockNotice { id: block(3).id(), num: 3 }.encode(),
     ]
 }
 
