@@ -22,8 +22,7 @@ mod support;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use civitas_network::transport::TransportError;
-use civitas_network::{Message, NodeKey};
+use civitas_network::NodeKey;
 use civitas_protocol::block::transaction_mroot;
 use civitas_protocol::{sha256, Bytes, Checksum256, PrivateKey, ProducerKey, ProducerSchedule, SignedBlock};
 use common::{push_transfer_with_cfd, signed_transfer};
@@ -72,17 +71,13 @@ fn forged_schedules_and_context_free_floods_cost_the_chain_nothing() {
         let mut ids = vec![];
         let dropped = tokio::time::timeout(Duration::from_secs(20), async {
             loop {
-                let frame = match m.reader.read_frame().await {
-                    Ok(f) => f,
-                    Err(TransportError::Timeout) => return false,
-                    Err(_) => return true,
+                let b = match m.next_block().await {
+                    Ok(b) => b,
+                    Err(dropped) => return dropped,
                 };
-                let Ok(Message::Block(b)) = Message::decode(&frame) else { continue };
                 let Some(sibling) = forged_sibling(&b, &target.chain_id, &signing) else { continue };
                 ids.push(sibling.id());
-                if m.writer.write_frame(&Message::Block(Box::new(sibling)).encode()).await.is_err()
-                    || m.writer.flush().await.is_err()
-                {
+                if !m.send_block(sibling).await {
                     return true;
                 }
             }

@@ -21,8 +21,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use civitas_network::transport::TransportError;
-use civitas_network::{Message, NetConfig, NetEvent, NetHandle, Network, NodeKey, PeerId};
+use civitas_network::{NetConfig, NetEvent, NetHandle, Network, NodeKey, PeerId};
 use civitas_protocol::{sha256, Checksum256, PrivateKey, SignedBlock};
 use support::hostile::{connect_from, expect_ip_banned, Mallory, Target, DEADLINE};
 use support::{wait_for, TestNode};
@@ -211,17 +210,12 @@ fn hostile_peers_are_dropped_and_banned_while_the_node_keeps_producing() {
         let mut last_sent: Option<Instant> = None;
         let dropped = tokio::time::timeout(Duration::from_secs(20), async {
             loop {
-                let frame = match m.reader.read_frame().await {
-                    Ok(f) => f,
-                    Err(TransportError::Timeout) => return false,
-                    Err(_) => return true,
+                let b = match m.next_block().await {
+                    Ok(b) => b,
+                    Err(dropped) => return dropped,
                 };
-                let Ok(Message::Block(b)) = Message::decode(&frame) else { continue };
                 if last_sent.is_none_or(|t| t.elapsed() > Duration::from_secs(2)) {
-                    let bad = forged_child(&b, &target.chain_id);
-                    if m.writer.write_frame(&Message::Block(Box::new(bad)).encode()).await.is_err()
-                        || m.writer.flush().await.is_err()
-                    {
+                    if !m.send_block(forged_child(&b, &target.chain_id)).await {
                         return true;
                     }
                     forged += 1;

@@ -71,6 +71,27 @@ impl Mallory {
         assert!(matches!(Message::decode(&frame), Ok(Message::Hello(_))), "the node's first message is its Hello");
     }
 
+    /// The next block the node gossips to us. `Err(true)`: the node dropped the connection;
+    /// `Err(false)`: nothing arrived within the read timeout.
+    pub async fn next_block(&mut self) -> Result<civitas_protocol::SignedBlock, bool> {
+        loop {
+            let frame = match self.reader.read_frame().await {
+                Ok(f) => f,
+                Err(TransportError::Timeout) => return Err(false),
+                Err(_) => return Err(true),
+            };
+            if let Ok(Message::Block(b)) = Message::decode(&frame) {
+                return Ok(*b);
+            }
+        }
+    }
+
+    /// Sends a block; false if the node has closed the connection.
+    pub async fn send_block(&mut self, block: civitas_protocol::SignedBlock) -> bool {
+        self.writer.write_frame(&Message::Block(Box::new(block)).encode()).await.is_ok()
+            && self.writer.flush().await.is_ok()
+    }
+
     pub async fn send(&mut self, frame: &[u8]) {
         self.writer.write_frame(frame).await.unwrap();
         self.writer.flush().await.unwrap();

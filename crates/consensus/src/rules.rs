@@ -164,21 +164,11 @@ pub fn block_bytes(block: &SignedBlock) -> usize {
     let txs: usize = block.transactions.iter().map(|t| t.wire_size()).sum();
     block.header.packed().len()
         + block.producer_signature.packed().len()
-        + varuint_len(block.transactions.len())
+        + civitas_protocol::codec::varuint32_len(block.transactions.len())
         + txs
         + block.approvals.packed().len()
         + block.evidence.packed().len()
         + block.block_extensions.packed().len()
-}
-
-fn varuint_len(n: usize) -> usize {
-    let mut len = 1;
-    let mut v = n >> 7;
-    while v > 0 {
-        len += 1;
-        v >>= 7;
-    }
-    len
 }
 
 /// Checks that two signed votes of one producer are evidence: both name a vote, they are two

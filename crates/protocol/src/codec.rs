@@ -128,6 +128,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Bytes the `varuint32` encoding of `n` takes (1 to 5).
+pub fn varuint32_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut v = n >> 7;
+    while v > 0 {
+        len += 1;
+        v >>= 7;
+    }
+    len
+}
+
 /// Appends a `varuint32`.
 pub fn write_varuint32(out: &mut Vec<u8>, mut v: u32) {
     loop {

@@ -285,19 +285,11 @@ impl PackedTransaction {
     /// Bytes of the packed form (what a block carries for this transaction): signatures,
     /// compression flag, context-free data and transaction, each with its length prefix.
     pub fn wire_size(&self) -> usize {
-        fn varuint_len(n: usize) -> usize {
-            let mut len = 1;
-            let mut v = n >> 7;
-            while v > 0 {
-                len += 1;
-                v >>= 7;
-            }
-            len
-        }
+        use crate::codec::varuint32_len;
         let n = self.signatures.len();
         let cfd = self.packed_context_free_data.0.len();
         let trx = self.packed_trx.0.len();
-        varuint_len(n) + n * SIGNATURE_WIRE_BYTES + 1 + varuint_len(cfd) + cfd + varuint_len(trx) + trx
+        varuint32_len(n) + n * SIGNATURE_WIRE_BYTES + 1 + varuint32_len(cfd) + cfd + varuint32_len(trx) + trx
     }
 
     /// A packed copy with the given compression.
@@ -400,24 +392,19 @@ impl VerifiedTransaction {
             }
             signers.push(key);
         }
-        Ok(VerifiedTransaction {
-            id: sha256(&raw),
-            size: raw.len(),
-            wire_bytes: packed.wire_size(),
-            context_free_entries: cfd.len(),
-            trx,
-            packed,
-            signers,
-        })
+        Ok(Self::assemble(trx, &raw, packed, cfd.len(), signers))
     }
 
-    /// Wraps a transaction whose signers are already known (trusted callers: benchmarks of
-    /// state application). The chain still checks that the signers satisfy the authorities.
-    pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
-        let raw = trx.packed();
-        let context_free_entries = packed.context_free_data(MAX_TRANSACTION_BYTES).map_or(1, |c| c.len());
+    /// The verified form of `trx` (whose packed bytes are `raw`) carried as `packed`.
+    fn assemble(
+        trx: Transaction,
+        raw: &[u8],
+        packed: PackedTransaction,
+        context_free_entries: usize,
+        signers: Vec<PublicKey>,
+    ) -> VerifiedTransaction {
         VerifiedTransaction {
-            id: sha256(&raw),
+            id: sha256(raw),
             size: raw.len(),
             wire_bytes: packed.wire_size(),
             context_free_entries,
@@ -425,6 +412,14 @@ impl VerifiedTransaction {
             packed,
             signers,
         }
+    }
+
+    /// Wraps a transaction whose signers are already known (trusted callers: benchmarks of
+    /// state application). The chain still checks that the signers satisfy the authorities.
+    pub fn trusted(trx: Transaction, packed: PackedTransaction, signers: Vec<PublicKey>) -> VerifiedTransaction {
+        let raw = trx.packed();
+        let context_free_entries = packed.context_free_data(MAX_TRANSACTION_BYTES).map_or(1, |c| c.len());
+        Self::assemble(trx, &raw, packed, context_free_entries, signers)
     }
 
     /// Opens a transaction of a block this node applied before, with the keys it recovered
@@ -439,15 +434,7 @@ impl VerifiedTransaction {
     ) -> Result<VerifiedTransaction, UnpackError> {
         let (trx, raw) = packed.unpack_trx(limit)?;
         let cfd = packed.context_free_data(limit)?;
-        Ok(VerifiedTransaction {
-            id: sha256(&raw),
-            size: raw.len(),
-            wire_bytes: packed.wire_size(),
-            context_free_entries: cfd.len(),
-            trx,
-            packed,
-            signers,
-        })
+        Ok(Self::assemble(trx, &raw, packed, cfd.len(), signers))
     }
 }
 

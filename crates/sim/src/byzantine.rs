@@ -148,16 +148,7 @@ fn forge_round(sim: &mut Sim, i: usize, slot: u64) {
     let head = core.head().clone();
     let chain_id = sim.genesis.chain_id();
     let fake_key = |n: civitas_protocol::Name| PrivateKey::from_seed(&format!("forged-{n}-{slot}"));
-    let producers: Vec<ProducerKey> = head
-        .schedule
-        .producers
-        .iter()
-        .map(|p| ProducerKey {
-            producer_name: p.producer_name,
-            block_signing_key: fake_key(p.producer_name).public_key(),
-        })
-        .collect();
-    let fake = ProducerSchedule { version: head.schedule.version + 1, producers };
+    let fake = made_up(&head.schedule, head.schedule.version + 1, fake_key);
     let source = head.finality.justified_top();
     let (mut parent_id, mut parent_slot, mut num) = (head.id, head.slot, head.num);
     for k in 0..3 {
@@ -219,16 +210,8 @@ pub(crate) fn after_applied(sim: &mut Sim, i: usize, applied: &[civitas_consensu
             continue;
         }
         let fake_key = |n: civitas_protocol::Name| PrivateKey::from_seed(&format!("forged-{n}-{}", h.slot));
-        let producers = real
-            .producers
-            .iter()
-            .map(|p| ProducerKey {
-                producer_name: p.producer_name,
-                block_signing_key: fake_key(p.producer_name).public_key(),
-            })
-            .collect();
         let mut header = h.clone();
-        header.new_schedule = Some(ProducerSchedule { version: real.version, producers });
+        header.new_schedule = Some(made_up(real, real.version, fake_key));
         header.state_root = sha256(b"forged sibling");
         header.votes.clear();
         header.approvals_root = Checksum256::ZERO;
@@ -239,6 +222,24 @@ pub(crate) fn after_applied(sim: &mut Sim, i: usize, applied: &[civitas_consensu
         sim.checker.forged += 1;
         sim.broadcast(i, None, Msg::Block(Arc::new(block)), 0);
     }
+}
+
+/// `real`'s producers in its order, each with the key `key_of` gives it: a schedule only its
+/// maker can sign for.
+fn made_up(
+    real: &ProducerSchedule,
+    version: u32,
+    key_of: impl Fn(civitas_protocol::Name) -> PrivateKey,
+) -> ProducerSchedule {
+    let producers = real
+        .producers
+        .iter()
+        .map(|p| ProducerKey {
+            producer_name: p.producer_name,
+            block_signing_key: key_of(p.producer_name).public_key(),
+        })
+        .collect();
+    ProducerSchedule { version, producers }
 }
 
 /// A flooder sends `per_slot` junk approvals to its neighbours.
