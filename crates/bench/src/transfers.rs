@@ -49,7 +49,9 @@ pub fn genesis(n: usize, key: &PrivateKey) -> Genesis {
             owner_key: pk,
             active_key: None,
             balance: Some(Asset::new(10_000_000, sym).expect("valid")),
-            stake: None,
+            // Equal stakes: each account's CPU and NET is its share of the block limits
+            // (at least 1/n of 1,000,000 µs per block over 24 h — far beyond any bench run).
+            stake: Some(Asset::new(1_000_000, sym).expect("valid")),
             votes: vec![],
         })
         .collect();

@@ -10,6 +10,7 @@ use crate::error::ChainError;
 use crate::genesis::{Genesis, GenesisError};
 use crate::names::{ACTIVE, OWNER};
 use crate::records;
+use crate::resources::{self, BlockUsage, ResourceConfig};
 use crate::state::Kv;
 
 /// Parameters every node agrees on, fixed by genesis.
@@ -21,6 +22,8 @@ pub struct ChainConfig {
     pub genesis: Genesis,
     /// Largest uncompressed transaction in bytes.
     pub max_transaction_size: usize,
+    /// CPU and NET limits.
+    pub resources: ResourceConfig,
 }
 
 /// The largest transaction: 128 KiB as carried in a block (signatures and context-free data
@@ -31,7 +34,13 @@ pub const DEFAULT_MAX_TRANSACTION_SIZE: usize = civitas_protocol::limits::MAX_TR
 impl ChainConfig {
     /// The configuration of a genesis.
     pub fn new(genesis: Genesis) -> ChainConfig {
-        ChainConfig { chain_id: genesis.chain_id(), genesis, max_transaction_size: DEFAULT_MAX_TRANSACTION_SIZE }
+        let resources = ResourceConfig::for_interval(genesis.block_interval_ms);
+        ChainConfig {
+            chain_id: genesis.chain_id(),
+            genesis,
+            max_transaction_size: DEFAULT_MAX_TRANSACTION_SIZE,
+            resources,
+        }
     }
 }
 
@@ -51,6 +60,8 @@ pub struct TransactionTrace {
     /// Bytes it takes in a block (signatures and context-free data included): what is billed
     /// as NET and reported as `net_usage_words`.
     pub net_bytes: usize,
+    /// The CPU billed by the cost schedule, reported as `cpu_usage_us`.
+    pub cpu_usage_us: u64,
 }
 
 /// The chain state machine.
@@ -58,6 +69,8 @@ pub struct Chain {
     kv: Kv,
     config: ChainConfig,
     pending: Option<BlockInfo>,
+    /// CPU and NET the open block used so far.
+    block_usage: BlockUsage,
 }
 
 impl Chain {
@@ -66,12 +79,12 @@ impl Chain {
         genesis.validate()?;
         let config = ChainConfig::new(genesis.clone());
         let kv = crate::genesis_state::build(genesis)?;
-        Ok(Chain { kv, config, pending: None })
+        Ok(Chain { kv, config, pending: None, block_usage: BlockUsage::default() })
     }
 
     /// A chain over an existing state (snapshots, checkpoints).
     pub fn from_state(genesis: &Genesis, kv: Kv) -> Chain {
-        Chain { kv, config: ChainConfig::new(genesis.clone()), pending: None }
+        Chain { kv, config: ChainConfig::new(genesis.clone()), pending: None, block_usage: BlockUsage::default() }
     }
 
     /// Chain parameters.
@@ -109,17 +122,21 @@ impl Chain {
         }
         records::expire_trxs(&mut self.kv, info.time.to_sec().0);
         self.pending = Some(info);
+        self.block_usage = BlockUsage::default();
     }
 
     /// Seals the open block and returns the state commitment after it.
     pub fn finish_block(&mut self) -> Checksum256 {
-        self.pending.take().expect("finish_block without an open block");
+        let info = self.pending.take().expect("finish_block without an open block");
+        let usage = std::mem::take(&mut self.block_usage);
+        resources::end_block(&mut self.kv, &self.config.resources, info.block_num, usage);
         self.kv.seal_block()
     }
 
     /// Abandons the open block.
     pub fn abort_block(&mut self) {
         self.pending.take().expect("abort_block without an open block");
+        self.block_usage = BlockUsage::default();
         self.kv.undo_block();
     }
 
@@ -259,6 +276,28 @@ impl Chain {
                 return Err(e);
             }
         }
+        let cpu_usage_us =
+            resources::billing::cpu_usage_us(trx, vt.packed.signatures.len(), vt.size.max(vt.wire_bytes));
+        if !read_only {
+            // Billed after the actions ran, against the weights before them (the cost does not
+            // depend on what the actions did, so a producer could refuse it up front as well).
+            let net = resources::billing::net_usage_words(vt.wire_bytes) * 8;
+            let payers = resources::payers(trx);
+            let ordinal = self.config.resources.ordinal(block.time);
+            let billed = resources::bill(
+                &mut self.kv,
+                &self.config.resources,
+                &payers,
+                cpu_usage_us,
+                net,
+                ordinal,
+                &mut self.block_usage,
+            );
+            if let Err(e) = billed {
+                self.kv.rollback_nested();
+                return Err(e);
+            }
+        }
         self.kv.commit_nested();
         Ok(TransactionTrace {
             id: vt.id,
@@ -267,6 +306,7 @@ impl Chain {
             producer: block.producer,
             actions: trx.actions.clone(),
             net_bytes: vt.wire_bytes,
+            cpu_usage_us,
         })
     }
 

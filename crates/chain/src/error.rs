@@ -97,6 +97,42 @@ pub enum ChainError {
     /// The transaction or block exceeded a resource limit.
     #[error("resource limit exceeded: {0}")]
     ResourceExhausted(String),
+    /// An authorizer has spent its CPU allowance (µs over the 24 h window).
+    #[error("authorizing account '{account}' has insufficient cpu resources for this transaction (used in window {used} us, allowance {max} us)")]
+    TxCpuUsageExceeded {
+        /// The account billed.
+        account: Name,
+        /// Its usage in the window, this transaction included.
+        used: u64,
+        /// Its allowance.
+        max: u64,
+    },
+    /// An authorizer has spent its NET allowance (bytes over the 24 h window).
+    #[error("authorizing account '{account}' has insufficient net resources for this transaction (used in window {used} bytes, allowance {max} bytes)")]
+    TxNetUsageExceeded {
+        /// The account billed.
+        account: Name,
+        /// Its usage in the window, this transaction included.
+        used: u64,
+        /// Its allowance.
+        max: u64,
+    },
+    /// The block has no CPU left for this transaction.
+    #[error("transaction CPU usage ({needed} us) is too much for the remaining allowable usage of the current block ({left} us)")]
+    BlockCpuUsageExceeded {
+        /// What the transaction costs.
+        needed: u64,
+        /// What the block has left.
+        left: u64,
+    },
+    /// The block has no NET left for this transaction.
+    #[error("transaction network usage ({needed} bytes) is too much for the remaining allowable usage of the current block ({left} bytes)")]
+    BlockNetUsageExceeded {
+        /// What the transaction takes.
+        needed: u64,
+        /// What the block has left.
+        left: u64,
+    },
     /// A read-only transaction's action (`contract::action`) changed the state.
     #[error("cannot store a db record when executing a readonly transaction ({0})")]
     ReadOnlyWrite(String),
@@ -123,6 +159,10 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => 3_090_002,
             ChainError::UnknownPermission(_) => 3_060_001,
             ChainError::ResourceExhausted(_) => 3_080_000,
+            ChainError::TxNetUsageExceeded { .. } => 3_080_002,
+            ChainError::BlockNetUsageExceeded { .. } => 3_080_003,
+            ChainError::TxCpuUsageExceeded { .. } => 3_080_004,
+            ChainError::BlockCpuUsageExceeded { .. } => 3_080_005,
             ChainError::ReadOnlyWrite(_) => 3_160_005,
         }
     }
@@ -147,6 +187,10 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "tx_irrelevant_sig",
             ChainError::UnknownPermission(_) => "permission_query_exception",
             ChainError::ResourceExhausted(_) => "resource_exhausted_exception",
+            ChainError::TxNetUsageExceeded { .. } => "tx_net_usage_exceeded",
+            ChainError::BlockNetUsageExceeded { .. } => "block_net_usage_exceeded",
+            ChainError::TxCpuUsageExceeded { .. } => "tx_cpu_usage_exceeded",
+            ChainError::BlockCpuUsageExceeded { .. } => "block_cpu_usage_exceeded",
             ChainError::ReadOnlyWrite(_) => "table_operation_not_permitted",
         }
     }
@@ -171,8 +215,28 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "Irrelevant signature included",
             ChainError::UnknownPermission(_) => "Permission Query Exception",
             ChainError::ResourceExhausted(_) => "Resource exhausted exception",
+            ChainError::TxNetUsageExceeded { .. } => {
+                "Transaction exceeded the current network usage limit imposed on the transaction"
+            }
+            ChainError::BlockNetUsageExceeded { .. } => {
+                "Transaction network usage is too much for the remaining allowable usage of the current block"
+            }
+            ChainError::TxCpuUsageExceeded { .. } => {
+                "Transaction exceeded the current CPU usage limit imposed on the transaction"
+            }
+            ChainError::BlockCpuUsageExceeded { .. } => {
+                "Transaction CPU usage is too much for the remaining allowable usage of the current block"
+            }
             ChainError::ReadOnlyWrite(_) => "The table operation is not allowed",
         }
+    }
+}
+
+impl ChainError {
+    /// True when the open block, not the transaction, ran out of room: the transaction may
+    /// fit the next block.
+    pub fn is_block_full(&self) -> bool {
+        matches!(self, ChainError::BlockCpuUsageExceeded { .. } | ChainError::BlockNetUsageExceeded { .. })
     }
 }
 

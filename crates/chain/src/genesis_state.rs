@@ -60,6 +60,7 @@ pub fn build(g: &Genesis) -> Result<Kv, GenesisError> {
             token::mint(&mut kv, a.name, b).map_err(|e| GenesisError(format!("balance of {}: {e}", a.name)))?;
         }
     }
+    crate::resources::init(&mut kv, &crate::resources::ResourceConfig::for_interval(g.block_interval_ms));
     build_governance(&mut kv, g)?;
     crate::abis::install(&mut kv).map_err(GenesisError)?;
     let root = kv.full_hash();

@@ -9,6 +9,7 @@
 //! * [`genesis`] — the genesis file, chain id and initial state.
 //! * [`election`], [`hooks`] — elections at round boundaries; production statistics and pay.
 //! * [`abis`], [`query`] — the native contracts' ABIs and table reads for the API.
+//! * [`resources`] — CPU and NET by stake: usage, elastic limits, the billing schedule.
 //! * [`transient`] — dry-run and read-only transactions (executed, then forgotten).
 
 pub mod abis;
@@ -23,6 +24,7 @@ pub mod hooks;
 pub mod names;
 pub mod query;
 pub mod records;
+pub mod resources;
 pub mod state;
 pub mod transient;
 

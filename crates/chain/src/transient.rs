@@ -101,7 +101,7 @@ mod tests {
         let key = PrivateKey::from_seed("transient-test").public_key().to_string();
         let g: Genesis = serde_json::from_value(serde_json::json!({
             "initial_timestamp": "2027-01-01T00:00:00.000",
-            "accounts": [{"name": "alice", "owner_key": key, "balance": "10.0000 CIV"}, {"name": "bob", "owner_key": key}],
+            "accounts": [{"name": "alice", "owner_key": key, "balance": "10.0000 CIV", "stake": "1.0000 CIV"}, {"name": "bob", "owner_key": key}],
             "producers": [{"name": "alice", "signing_key": key}],
         }))
         .unwrap();

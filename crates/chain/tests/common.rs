@@ -76,8 +76,25 @@ impl Harness {
         Harness::with_genesis(&genesis())
     }
 
+    /// A harness whose genesis accounts have no CPU or NET limits (tests of other rules need
+    /// not stake for bandwidth); [`Harness::metered`] keeps the limits.
     pub fn with_genesis(g: &Genesis) -> Harness {
-        let chain = Chain::from_genesis(g).unwrap();
+        Harness::build(g, true)
+    }
+
+    /// A harness where every account is limited by its stake, as on a live chain.
+    pub fn metered(g: &Genesis) -> Harness {
+        Harness::build(g, false)
+    }
+
+    fn build(g: &Genesis, unlimited: bool) -> Harness {
+        let mut chain = Chain::from_genesis(g).unwrap();
+        if unlimited {
+            // Part of the state before block 2, as if genesis had set them.
+            for a in &g.accounts {
+                civitas_chain::resources::set_unlimited(chain.kv_mut(), a.name, true);
+            }
+        }
         let mut last_id = civitas_protocol::sha256(b"block1");
         last_id.0[..4].copy_from_slice(&1u32.to_be_bytes());
         let mut h = Harness { chain, block_num: 1, last_id, time_ms: T0, nonce: std::cell::Cell::new(0) };

@@ -111,6 +111,9 @@ fn newaccount_updateauth_deleteauth() {
         active: Authority::single_key(dave.public_key()),
     };
     h.push(vec![sys_action("newaccount", "alice", "active", na.packed())], &[&key("alice")]).unwrap();
+    // A new account has no bandwidth until someone stakes for it, as an Antelope wallet does
+    // when it creates one.
+    h.ok(delegatebw("alice", "dave", "1.0000 CIV", "1.0000 CIV", false));
     let mut again = na.clone();
     again.creator = n("bob");
     let e = h.push(vec![sys_action("newaccount", "bob", "active", again.packed())], &[&key("bob")]).unwrap_err();

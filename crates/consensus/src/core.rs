@@ -439,7 +439,14 @@ impl Consensus {
                 results.push(Err(ChainError::ResourceExhausted("the pending transaction pool is full".into())));
                 continue;
             }
-            let r = self.chain.apply_transaction(&vt);
+            let mut r = self.chain.apply_transaction(&vt);
+            if r.as_ref().is_err_and(|e| e.is_block_full()) {
+                // The throwaway block filled up with this batch; admission asks whether the
+                // transaction fits a block, so it tries a fresh one.
+                self.chain.abort_block();
+                self.open_throwaway_block();
+                r = self.chain.apply_transaction(&vt);
+            }
             if r.is_ok() {
                 self.pool.push(Arc::new(vt));
             }

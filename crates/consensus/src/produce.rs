@@ -122,7 +122,10 @@ impl Consensus {
                     bytes += vt.wire_bytes;
                     included.push(vt);
                 }
-                // A transaction that no longer applies (expired, duplicate, spent) leaves the pool.
+                // The block's CPU or NET is spent: the rest waits for the next block.
+                Err(e) if e.is_block_full() => break,
+                // A transaction that no longer applies (expired, duplicate, spent, out of
+                // bandwidth) leaves the pool.
                 Err(_) => drop.push(vt.id),
             }
         }

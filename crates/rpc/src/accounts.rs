@@ -7,6 +7,7 @@ use civitas_chain::contracts::system::tables;
 use civitas_chain::contracts::token;
 use civitas_chain::names::EOSIO;
 use civitas_chain::records::{self, PermissionRecord};
+use civitas_chain::resources::{self, AccountLimit};
 use civitas_chain::state::Kv;
 use civitas_protocol::{sha256, Asset, Checksum256, Name, TimePoint, Unpack};
 use serde_json::{json, Map, Value};
@@ -34,6 +35,10 @@ struct AccountSnapshot {
     ram_usage: usize,
     head_num: u32,
     head_time: TimePoint,
+    /// (NET, CPU) allowances; `None` for an unlimited account.
+    limits: Option<(AccountLimit, AccountLimit)>,
+    /// Staked (NET, CPU) weights.
+    weights: (u64, u64),
 }
 
 fn row(kv: &Kv, key: &civitas_chain::state::RowKey) -> Option<Vec<u8>> {
@@ -69,6 +74,8 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
                 ram_usage,
                 head_num: c.head().num,
                 head_time: c.head().time,
+                limits: resources::account_limits(kv, &c.chain().config().resources, name, c.head().time),
+                weights: resources::weights(kv, name),
             },
             RawAbis::collect(c.chain(), [EOSIO]),
         ))
@@ -83,20 +90,30 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
         abi.table_type(table).and_then(|ty| abi.binary_to_json(ty, bytes).ok()).unwrap_or(Value::Null)
     };
     let total_resources = decode(&snap.userres, tables::USERRES);
-    let weight = |field: &str| -> Value {
-        // `net_weight` / `cpu_weight` are the staked amounts in the smallest unit; -1 means
-        // unlimited, which is what an account without stake has while Civitas meters no
-        // bandwidth per account.
-        let amount = total_resources.get(field).and_then(Value::as_str).and_then(|a| a.parse::<Asset>().ok());
-        json!(amount.map_or(-1, Asset::amount))
+    // nodeos's figures: weights and allowances of an unlimited account (the system accounts)
+    // are -1; any other account's are its stake and its share of the virtual limits.
+    let (net_weight, cpu_weight) = match snap.limits {
+        Some(_) => (json!(snap.weights.0), json!(snap.weights.1)),
+        None => (json!(-1), json!(-1)),
     };
-    let limit = json!({
-        "used": 0,
-        "available": -1,
-        "max": -1,
-        "last_usage_update_time": snap.head_time,
-        "current_used": 0,
-    });
+    let limit_json = |l: Option<&AccountLimit>| match l {
+        Some(l) => json!({
+            "used": l.used,
+            "available": l.available,
+            "max": l.max,
+            "last_usage_update_time": l.last_usage_update_time,
+            "current_used": l.current_used,
+        }),
+        None => json!({
+            "used": -1,
+            "available": -1,
+            "max": -1,
+            "last_usage_update_time": snap.head_time,
+            "current_used": -1,
+        }),
+    };
+    let net_limit = limit_json(snap.limits.as_ref().map(|l| &l.0));
+    let cpu_limit = limit_json(snap.limits.as_ref().map(|l| &l.1));
     let permissions: Vec<Value> = snap
         .permissions
         .iter()
@@ -120,10 +137,10 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
         out.insert("core_liquid_balance".into(), json!(b));
     }
     out.insert("ram_quota".into(), json!(-1));
-    out.insert("net_weight".into(), weight("net_weight"));
-    out.insert("cpu_weight".into(), weight("cpu_weight"));
-    out.insert("net_limit".into(), limit.clone());
-    out.insert("cpu_limit".into(), limit);
+    out.insert("net_weight".into(), net_weight);
+    out.insert("cpu_weight".into(), cpu_weight);
+    out.insert("net_limit".into(), net_limit);
+    out.insert("cpu_limit".into(), cpu_limit);
     out.insert("ram_usage".into(), json!(snap.ram_usage));
     out.insert("permissions".into(), Value::Array(permissions));
     out.insert("total_resources".into(), total_resources);

@@ -3,30 +3,19 @@
 
 use std::sync::Arc;
 
-use civitas_chain::contracts::system::tables;
-use civitas_chain::state;
+use civitas_chain::resources;
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
 use crate::server::{Reply, Shared};
 
-/// nodeos's default limits; Civitas bounds blocks by bytes and transaction count instead, but
-/// clients (and Wharfkit's typed decoder) expect these numbers.
-const VIRTUAL_BLOCK_CPU_LIMIT: u64 = 200_000_000;
-const VIRTUAL_BLOCK_NET_LIMIT: u64 = 1_048_576_000;
-const BLOCK_CPU_LIMIT: u64 = 200_000;
-const BLOCK_NET_LIMIT: u64 = 1_048_576;
-
 /// `POST|GET /v1/chain/get_info`.
 pub(crate) async fn get_info(s: Arc<Shared>, _body: Value) -> ApiResult<Reply> {
-    let (head, lib, fork_head, total_staked) = s.read(|c| {
-        let staked =
-            state::get::<tables::GlobalState>(c.chain().kv(), &tables::global_key()).map_or(0, |g| g.total_staked);
-        (c.head().clone(), c.lib().clone(), c.forkdb().best(), staked)
+    let (head, lib, fork_head, rs, cfg) = s.read(|c| {
+        let rs = resources::resource_state(c.chain().kv());
+        (c.head().clone(), c.lib().clone(), c.forkdb().best(), rs, c.chain().config().resources)
     });
     let info = &s.state.info;
-    // Stake is split evenly between NET and CPU (genesis and `delegatebw` both do so).
-    let half = total_staked / 2;
     Reply::ok(json!({
         "server_version": info.server_version,
         "chain_id": s.chain_id,
@@ -36,16 +25,18 @@ pub(crate) async fn get_info(s: Arc<Shared>, _body: Value) -> ApiResult<Reply> {
         "head_block_id": head.id,
         "head_block_time": head.time,
         "head_block_producer": head.producer,
-        "virtual_block_cpu_limit": VIRTUAL_BLOCK_CPU_LIMIT,
-        "virtual_block_net_limit": VIRTUAL_BLOCK_NET_LIMIT,
-        "block_cpu_limit": BLOCK_CPU_LIMIT,
-        "block_net_limit": BLOCK_NET_LIMIT,
+        // The elastic limits accounts share, and a block's real limits (µs of the billing
+        // schedule, bytes).
+        "virtual_block_cpu_limit": rs.virtual_cpu_limit,
+        "virtual_block_net_limit": rs.virtual_net_limit,
+        "block_cpu_limit": cfg.cpu.max,
+        "block_net_limit": cfg.net.max,
         "server_version_string": info.server_version_string,
         "fork_db_head_block_num": fork_head.num,
         "fork_db_head_block_id": fork_head.id,
         "server_full_version_string": info.server_full_version_string,
-        "total_cpu_weight": (total_staked - half).to_string(),
-        "total_net_weight": half.to_string(),
+        "total_cpu_weight": rs.total_cpu_weight.to_string(),
+        "total_net_weight": rs.total_net_weight.to_string(),
         "earliest_available_block_num": s.state.blocks.earliest_num(),
         "last_irreversible_block_time": lib.time,
     }))

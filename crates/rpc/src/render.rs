@@ -1,15 +1,12 @@
 //! nodeos-shaped JSON for actions, transactions, packed transactions and transaction traces.
 
+use civitas_chain::resources::billing;
 use civitas_chain::TransactionTrace;
 use civitas_protocol::{sha256, Action, Checksum256, Name, Pack, PackedTransaction, PermissionLevel, Transaction};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::abis::Abis;
-
-/// CPU time reported for a transaction: Civitas does not meter CPU per transaction, so a
-/// plausible constant stands in where clients expect a number.
-pub(crate) const NOMINAL_CPU_US: u64 = 100;
 
 /// `net_usage_words` of a transaction of `bytes` bytes (8-byte words, rounded up).
 pub(crate) fn net_words(bytes: usize) -> u64 {
@@ -58,13 +55,18 @@ pub(crate) fn contracts_of(t: &Transaction) -> impl Iterator<Item = Name> + '_ {
 /// the API never panics on data).
 pub(crate) fn block_transaction(p: &PackedTransaction, max_size: usize, abis: &Abis) -> Value {
     let unpacked = p.unpack_trx(max_size).ok();
-    let (id, trx) = match &unpacked {
-        Some((t, raw)) => (Value::String(sha256(raw).to_string()), transaction(t, abis)),
-        None => (Value::Null, Value::Null),
+    let (id, trx, cpu) = match &unpacked {
+        Some((t, raw)) => (
+            Value::String(sha256(raw).to_string()),
+            transaction(t, abis),
+            // What the chain billed: the cost schedule is a function of the transaction.
+            billing::cpu_usage_us(t, p.signatures.len(), raw.len().max(p.wire_size())),
+        ),
+        None => (Value::Null, Value::Null, 0),
     };
     json!({
         "status": "executed",
-        "cpu_usage_us": NOMINAL_CPU_US,
+        "cpu_usage_us": cpu,
         // What the chain billed: every byte the transaction takes in the block.
         "net_usage_words": net_words(p.wire_size()),
         "trx": {
@@ -243,7 +245,11 @@ pub(crate) fn processed<'a>(
         block_num: trace.block_num,
         block_time: &text.block_time,
         producer_block_id: None,
-        receipt: Receipt { status: "executed", cpu_usage_us: cpu, net_usage_words: net_words(trace.net_bytes) },
+        receipt: Receipt {
+            status: "executed",
+            cpu_usage_us: trace.cpu_usage_us,
+            net_usage_words: net_words(trace.net_bytes),
+        },
         elapsed: cpu,
         net_usage: net_words(trace.net_bytes) * 8,
         scheduled: false,
@@ -311,7 +317,11 @@ mod tests {
             "block_num": trace.block_num,
             "block_time": block_time,
             "producer_block_id": null,
-            "receipt": {"status": "executed", "cpu_usage_us": cpu, "net_usage_words": net_words(trace.net_bytes)},
+            "receipt": {
+                "status": "executed",
+                "cpu_usage_us": trace.cpu_usage_us,
+                "net_usage_words": net_words(trace.net_bytes),
+            },
             "elapsed": cpu,
             "net_usage": net_words(trace.net_bytes) * 8,
             "scheduled": false,
@@ -360,6 +370,7 @@ mod tests {
             producer: Name::constant("prod"),
             actions,
             net_bytes: 131,
+            cpu_usage_us: 39,
         };
         let abis = Abis::native();
         for elapsed in [0, 5, 1234] {

@@ -44,7 +44,7 @@ pub struct SimConfig {
     /// Registered producer candidates, each with a node (at least `producers`; the first
     /// `producers` form the genesis schedule).
     pub candidates: usize,
-    /// Genesis stake per user account, in token units (0 = none).
+    /// Genesis stake per user account, in token units (at least [`BANDWIDTH_STAKE`]).
     pub user_stake: i64,
     /// Genesis votes: (user index, candidate indices).
     pub genesis_votes: Vec<(usize, Vec<usize>)>,
@@ -113,6 +113,10 @@ pub fn account_key(name: Name) -> PrivateKey {
     PrivateKey::from_seed(&format!("sim-{name}"))
 }
 
+/// The least any simulated account stakes at genesis (1 CIV): the CPU and NET its
+/// transactions need (SPEC §10.3), a thousandth of its balance.
+pub const BANDWIDTH_STAKE: i64 = 10_000;
+
 /// The genesis of a simulation.
 pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
     let sym = "4,CIV".parse().expect("valid symbol");
@@ -126,7 +130,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(10_000_000, sym).expect("valid")),
-            stake: None,
+            stake: Some(Asset::new(BANDWIDTH_STAKE, sym).expect("valid")),
             votes: vec![],
         });
         producers.push(GenesisProducer { name, signing_key: key, url: String::new(), location: 0 });
@@ -147,7 +151,7 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(10_000_000, sym).expect("valid")),
-            stake: (cfg.user_stake > 0).then(|| Asset::new(cfg.user_stake, sym).expect("valid")),
+            stake: Some(Asset::new(cfg.user_stake.max(BANDWIDTH_STAKE), sym).expect("valid")),
             votes,
         });
     }

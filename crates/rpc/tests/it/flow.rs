@@ -312,11 +312,23 @@ async fn get_account_shape() {
     }
     assert_eq!(a["net_weight"], 500_000);
     assert_eq!(a["cpu_weight"], 500_000);
+    // alice's share of the staked weight (100 of 130 CIV) of the virtual limits over 24 h.
+    let (_, info) = node.get("/v1/chain/get_info").await;
+    let total_cpu: u128 = info["total_cpu_weight"].as_str().unwrap().parse().unwrap();
+    let virtual_cpu = info["virtual_block_cpu_limit"].as_u64().unwrap() as u128;
+    assert_eq!(total_cpu, 65_0000);
+    let expected = virtual_cpu * 172_800 * 50_0000 / total_cpu;
     for f in ["net_limit", "cpu_limit"] {
-        for g in ["used", "available", "max"] {
-            assert!(a[f][g].is_i64(), "{f}.{g}: {a}");
+        for g in ["used", "available", "max", "current_used"] {
+            assert!(a[f][g].as_i64().is_some_and(|v| v >= 0), "{f}.{g}: {a}");
         }
+        assert!(is_time(&a[f]["last_usage_update_time"]), "{a}");
+        let (used, available, max) = (a[f]["used"].as_i64(), a[f]["available"].as_i64(), a[f]["max"].as_i64());
+        assert_eq!(available.unwrap(), max.unwrap() - used.unwrap(), "{f}: {a}");
     }
+    // The virtual limit grows 0.1% per idle block between the two reads.
+    let max = a["cpu_limit"]["max"].as_u64().unwrap() as u128;
+    assert!(max <= expected && max * 1_010 >= expected * 1_000, "{max} vs {expected}");
     assert!(a["ram_usage"].is_u64(), "{a}");
     assert_eq!(a["core_liquid_balance"], "1000.0000 CIV");
     let perms = a["permissions"].as_array().unwrap();
@@ -339,10 +351,25 @@ async fn get_account_shape() {
     assert_eq!(a["total_resources"]["net_weight"], "50.0000 CIV");
     assert_eq!(a["self_delegated_bandwidth"]["from"], "alice");
     assert!(a["refund_request"].is_null());
-    // bob has no stake and votes for nobody.
+    // bob staked 10 CIV and votes for nobody; after a transfer his usage is what it was billed.
     let (_, b) = node.post("/v1/chain/get_account", json!({"account_name": "bob"})).await;
-    assert_eq!(b["net_weight"], -1);
-    assert!(b["voter_info"].is_null() || b["voter_info"]["producers"] == json!([]), "{b}");
+    assert_eq!(b["net_weight"], 5_0000, "{b}");
+    assert_eq!(b["cpu_limit"]["used"], 0, "{b}");
+    assert!(b["voter_info"]["producers"] == json!([]), "{b}");
+    let (_, body) = node.transfer("bob", "carol", "1.0000 CIV", "", &key("bob"));
+    let (status, pushed) = node.post("/v1/chain/push_transaction", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pushed}");
+    let billed = pushed["processed"]["receipt"]["cpu_usage_us"].as_i64().unwrap();
+    assert_eq!(billed, 39, "4 per transaction, 30 per signature, 3 per transfer, 2 for its bytes");
+    // Usage is recorded when a block includes the transaction.
+    let head = b["head_block_num"].as_u64().unwrap();
+    node.wait_for_head(head as u32 + 3).await;
+    let (_, b) = node.post("/v1/chain/get_account", json!({"account_name": "bob"})).await;
+    let used = b["cpu_limit"]["used"].as_i64().unwrap();
+    assert!((billed..=billed + 1).contains(&used), "{b}");
+    // The system accounts are unlimited, as `eosio` is on nodeos.
+    let (_, e) = node.post("/v1/chain/get_account", json!({"account_name": "eosio"})).await;
+    assert_eq!((&e["cpu_weight"], &e["cpu_limit"]["max"]), (&json!(-1), &json!(-1)), "{e}");
 }
 
 /// ABIs in every form, currency stats, producers and the schedule.

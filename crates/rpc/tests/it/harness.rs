@@ -41,7 +41,8 @@ pub fn asset(s: &str) -> Asset {
     s.parse().unwrap()
 }
 
-/// alice (staked, voting for bp1), bob, carol and the producer bp1.
+/// alice (100 CIV staked, voting for bp1), bob, carol and the producer bp1 (10 CIV staked each
+/// for their CPU and NET, voting for nobody).
 pub fn genesis() -> Genesis {
     let accounts = ["alice", "bob", "carol", "bp1"]
         .iter()
@@ -50,7 +51,7 @@ pub fn genesis() -> Genesis {
             owner_key: key(&format!("{a}-owner")).public_key(),
             active_key: Some(key(a).public_key()),
             balance: Some(asset("1000.0000 CIV")),
-            stake: (*a == "alice").then(|| asset("100.0000 CIV")),
+            stake: Some(asset(if *a == "alice" { "100.0000 CIV" } else { "10.0000 CIV" })),
             votes: if *a == "alice" { vec![n("bp1")] } else { vec![] },
         })
         .collect();

@@ -385,7 +385,8 @@ async fn producers_through_the_prototalvote_index() {
     push_included(&node, vec![reg("bob"), stake("bob", "5.0000 CIV"), vote("bob", &["bob", "carol"])], &[&key("bob")])
         .await;
     push_included(&node, vec![system("unregprod", "bob", &UnregProd { producer: n("bob") })], &[&key("bob")]).await;
-    // bp1: alice's 100 CIV; carol: 10 + 20 CIV (bob's 10 and her own 20); bob: 10 CIV, inactive.
+    // bp1: alice's 100 CIV; carol: 20 + 30 CIV (bob's 10 at genesis and 10 staked, her own 10
+    // and 20); bob: 20 CIV, inactive.
     let rows = |extra: Value| {
         let node = &node;
         async move {
@@ -407,12 +408,12 @@ async fn producers_through_the_prototalvote_index() {
     let page = rows(json!({"limit": 1})).await;
     assert_eq!(owners(&page), [json!("bp1")]);
     assert_eq!(page["more"], true);
-    assert_eq!(page["next_key"], "-300000.00000000000000000");
+    assert_eq!(page["next_key"], "-500000.00000000000000000");
     let next = rows(json!({"lower_bound": page["next_key"]})).await;
     assert_eq!(owners(&next), [json!("carol"), json!("bob")]);
     // Active producers only (negative keys), and an exact key.
     assert_eq!(owners(&rows(json!({"upper_bound": "-0.5"})).await), [json!("bp1"), json!("carol")]);
-    assert_eq!(owners(&rows(json!({"lower_bound": "100000", "upper_bound": "100000"})).await), [json!("bob")]);
+    assert_eq!(owners(&rows(json!({"lower_bound": "200000", "upper_bound": "200000"})).await), [json!("bob")]);
     assert_eq!(rows(json!({"lower_bound": "1", "upper_bound": "-1"})).await["rows"], json!([]));
     // Hex rows are the same rows.
     let hex = rows(json!({"json": false, "limit": 1})).await;

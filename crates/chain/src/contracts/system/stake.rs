@@ -161,6 +161,7 @@ pub fn change_bw(
     } else {
         state::put(kv, ukey, &res);
     }
+    crate::resources::add_weights(kv, d_net, d_cpu);
 
     // What remains to move from the source's liquid balance after the refund interplay.
     let (mut net_balance, mut cpu_balance) = (d_net, d_cpu);
