@@ -42,6 +42,7 @@ pub fn run(
         accounts: 20,
         candidates: producers,
         user_stake: 0,
+        user_stakes: vec![],
         genesis_votes: vec![],
         topology,
     };

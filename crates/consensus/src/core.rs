@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use civitas_chain::{Chain, ChainError, Genesis, GenesisError, TransactionTrace};
+use civitas_chain::{Chain, Genesis, GenesisError};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::{
     Approval, BlockHeader, Checksum256, Evidence, Name, PrivateKey, ProducerKey, ProducerSchedule, PublicKey,
@@ -417,43 +417,6 @@ impl Consensus {
             self.head.num == 1 || self.chain.state_root() == self.head.block.header.state_root,
             "the chain state is not the head's"
         );
-    }
-
-    /// Admits a verified transaction: it must apply on top of the head (checked in a throwaway
-    /// block), then it waits in the pool.
-    pub fn push_transaction(&mut self, vt: VerifiedTransaction) -> Result<TransactionTrace, ChainError> {
-        let mut r = self.push_transactions(vec![vt]);
-        r.pop().unwrap_or_else(|| Err(ChainError::InvalidTransaction("no transaction".into())))
-    }
-
-    /// Admits a batch in order, each seeing the effects of those before it.
-    pub fn push_transactions(&mut self, txs: Vec<VerifiedTransaction>) -> Vec<Result<TransactionTrace, ChainError>> {
-        self.open_throwaway_block();
-        let mut results = Vec::with_capacity(txs.len());
-        for vt in txs {
-            if self.pool.contains(&vt.id) {
-                results.push(Err(ChainError::Duplicate(vt.id)));
-                continue;
-            }
-            if self.pool.is_full() {
-                results.push(Err(ChainError::ResourceExhausted("the pending transaction pool is full".into())));
-                continue;
-            }
-            let mut r = self.chain.apply_transaction(&vt);
-            if r.as_ref().is_err_and(|e| e.is_block_full()) {
-                // The throwaway block filled up with this batch; admission asks whether the
-                // transaction fits a block, so it tries a fresh one.
-                self.chain.abort_block();
-                self.open_throwaway_block();
-                r = self.chain.apply_transaction(&vt);
-            }
-            if r.is_ok() {
-                self.pool.push(Arc::new(vt));
-            }
-            results.push(r);
-        }
-        self.chain.abort_block();
-        results
     }
 
     /// Moves the blocks applied in this step to the output, and relays those of others that

@@ -10,6 +10,7 @@
 //! deriving schedules (`basis`), executing (`exec`), producing (`produce`), fork switching
 //! (`switch`), approvals (`approvals`) and evidence (`evidence`).
 
+pub mod admission;
 pub mod approval_pool;
 mod approvals;
 pub mod basis;

@@ -1,24 +1,74 @@
 //! The pending transaction pool: verified transactions waiting for a block, in arrival order,
-//! bounded in count.
+//! bounded in count, with what each paying account has pending (so admission can hold an
+//! account to its allowance and its share of the pool — SPEC §10.3).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use civitas_chain::resources::{self, billing};
 use civitas_protocol::transaction::VerifiedTransaction;
-use civitas_protocol::{Checksum256, PackedTransaction};
+use civitas_protocol::{Checksum256, Name, PackedTransaction};
+
+/// What one account has waiting in the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pending {
+    /// Transactions it pays for.
+    pub count: usize,
+    /// Their CPU, µs of the billing schedule.
+    pub cpu: u64,
+    /// Their NET, bytes.
+    pub net: u64,
+}
+
+/// The CPU (µs) and NET (bytes) a transaction will be billed, with its payers.
+pub fn cost_of(vt: &VerifiedTransaction) -> (Vec<Name>, u64, u64) {
+    let cpu = billing::cpu_usage_us(&vt.trx, vt.packed.signatures.len(), vt.size.max(vt.wire_bytes));
+    let net = billing::net_usage_words(vt.wire_bytes) * 8;
+    (resources::payers(&vt.trx), cpu, net)
+}
 
 /// The pool.
 #[derive(Debug)]
 pub struct Pool {
     order: VecDeque<Checksum256>,
     by_id: BTreeMap<Checksum256, Arc<VerifiedTransaction>>,
+    pending: BTreeMap<Name, Pending>,
     max: usize,
 }
 
 impl Pool {
     /// A pool holding at most `max` transactions.
     pub fn new(max: usize) -> Pool {
-        Pool { order: VecDeque::new(), by_id: BTreeMap::new(), max }
+        Pool { order: VecDeque::new(), by_id: BTreeMap::new(), pending: BTreeMap::new(), max }
+    }
+
+    /// The most transactions the pool holds.
+    pub fn capacity(&self) -> usize {
+        self.max
+    }
+
+    /// What `account` has pending.
+    pub fn pending_of(&self, account: Name) -> Pending {
+        self.pending.get(&account).copied().unwrap_or_default()
+    }
+
+    fn account(&mut self, vt: &VerifiedTransaction, add: bool) {
+        let (payers, cpu, net) = cost_of(vt);
+        for payer in payers {
+            let p = self.pending.entry(payer).or_default();
+            if add {
+                p.count += 1;
+                p.cpu += cpu;
+                p.net += net;
+            } else {
+                p.count = p.count.saturating_sub(1);
+                p.cpu = p.cpu.saturating_sub(cpu);
+                p.net = p.net.saturating_sub(net);
+                if p.count == 0 {
+                    self.pending.remove(&payer);
+                }
+            }
+        }
     }
 
     /// Number of pending transactions.
@@ -47,6 +97,7 @@ impl Pool {
             return false;
         }
         self.order.push_back(vt.id);
+        self.account(&vt, true);
         self.by_id.insert(vt.id, vt);
         true
     }
@@ -59,13 +110,16 @@ impl Pool {
                 continue;
             }
             self.order.push_front(vt.id);
+            self.account(&vt, true);
             self.by_id.insert(vt.id, vt);
         }
     }
 
     /// Removes a transaction.
     pub fn remove(&mut self, id: &Checksum256) -> Option<Arc<VerifiedTransaction>> {
-        self.by_id.remove(id)
+        let vt = self.by_id.remove(id)?;
+        self.account(&vt, false);
+        Some(vt)
     }
 
     /// The pending transactions in order (skipping removed ones lazily).

@@ -104,6 +104,7 @@ pub fn build(seed: u64, spec: RunSpec) -> Sim {
         accounts: 12,
         candidates: spec.producers,
         user_stake: 0,
+        user_stakes: vec![],
         genesis_votes: vec![],
         topology,
     };

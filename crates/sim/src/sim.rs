@@ -46,6 +46,8 @@ pub struct SimConfig {
     pub candidates: usize,
     /// Genesis stake per user account, in token units (at least [`BANDWIDTH_STAKE`]).
     pub user_stake: i64,
+    /// Per-user genesis stakes that replace `user_stake` (any amount, dust included).
+    pub user_stakes: Vec<(usize, i64)>,
     /// Genesis votes: (user index, candidate indices).
     pub genesis_votes: Vec<(usize, Vec<usize>)>,
     /// The shape of the network.
@@ -65,6 +67,7 @@ impl Default for SimConfig {
             accounts: 20,
             candidates: 21,
             user_stake: 0,
+            user_stakes: vec![],
             genesis_votes: vec![],
             topology: Topology::Mesh,
         }
@@ -151,7 +154,10 @@ pub fn sim_genesis(cfg: &SimConfig) -> Genesis {
             owner_key: key,
             active_key: None,
             balance: Some(Asset::new(10_000_000, sym).expect("valid")),
-            stake: Some(Asset::new(cfg.user_stake.max(BANDWIDTH_STAKE), sym).expect("valid")),
+            stake: Some({
+                let own = cfg.user_stakes.iter().find(|(u, _)| *u == i).map(|&(_, s)| s);
+                Asset::new(own.unwrap_or(cfg.user_stake.max(BANDWIDTH_STAKE)), sym).expect("valid")
+            }),
             votes,
         });
     }
