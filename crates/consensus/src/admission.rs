@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use civitas_chain::resources;
+use civitas_chain::resources::{self, AccountLimit};
 use civitas_chain::{ChainError, TransactionTrace};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::Name;
@@ -110,21 +110,18 @@ impl Consensus {
             let waiting_cpu = pending.cpu.saturating_sub(counted.cpu);
             let waiting_net = pending.net.saturating_sub(counted.net);
             let (net_limit, cpu_limit) = limits;
-            let cpu_used = cpu_limit.current_used.max(0) as u64 + waiting_cpu + cpu;
-            if cpu_used > cpu_limit.max.max(0) as u64 {
-                return Err(ChainError::TxCpuUsageExceeded {
-                    account: payer,
-                    used: cpu_used,
-                    max: cpu_limit.max as u64,
-                });
+            // What the payer would have used by the time this transaction is in: its usage
+            // decayed to now, what waits in the pool, and this transaction.
+            let after = |l: &AccountLimit, waiting: u64, cost: u64| {
+                let used = l.current_used.max(0) as u64 + waiting + cost;
+                let max = l.max.max(0) as u64;
+                (used > max).then_some((used, max))
+            };
+            if let Some((used, max)) = after(&cpu_limit, waiting_cpu, cpu) {
+                return Err(ChainError::TxCpuUsageExceeded { account: payer, used, max });
             }
-            let net_used = net_limit.current_used.max(0) as u64 + waiting_net + net;
-            if net_used > net_limit.max.max(0) as u64 {
-                return Err(ChainError::TxNetUsageExceeded {
-                    account: payer,
-                    used: net_used,
-                    max: net_limit.max as u64,
-                });
+            if let Some((used, max)) = after(&net_limit, waiting_net, net) {
+                return Err(ChainError::TxNetUsageExceeded { account: payer, used, max });
             }
         }
         Ok(())

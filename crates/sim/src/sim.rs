@@ -600,4 +600,18 @@ impl Sim {
     pub fn find_block(&self, id: &Checksum256) -> Option<Arc<SignedBlock>> {
         self.nodes.iter().find_map(|n| n.disk.by_id.get(id).cloned())
     }
+
+    /// Node `i`'s chain from its head back to block 2, newest first, as far as some node holds
+    /// the blocks on disk.
+    pub fn chain_of(&self, i: usize) -> impl Iterator<Item = Arc<SignedBlock>> + '_ {
+        let head = self.nodes[i].core.as_ref().map(|c| c.head().id);
+        let mut next = head.and_then(|id| self.find_block(&id));
+        std::iter::from_fn(move || {
+            let b = next.take()?;
+            if b.block_num() > 2 {
+                next = self.find_block(&b.header.previous);
+            }
+            Some(b)
+        })
+    }
 }

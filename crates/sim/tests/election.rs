@@ -27,22 +27,13 @@ fn vote(sim: &mut Sim, user: usize, producers: &[Name]) {
 
 /// The set of producers that produced blocks in `round` on node 0's chain.
 fn producers_of_round(sim: &Sim, round: u64) -> BTreeSet<Name> {
-    let core = sim.nodes[0].core.as_ref().unwrap();
-    let params = *core.params();
-    let disk = &sim.nodes[0].disk;
-    let mut out = BTreeSet::new();
-    let mut id = core.head().id;
-    while let Some(b) = disk.by_id.get(&id) {
-        let r = params.round_of(b.header.slot);
-        if r == round {
-            out.insert(b.header.producer);
-        }
-        if r < round || b.block_num() <= 2 {
-            break;
-        }
-        id = b.header.previous;
-    }
-    out
+    let params = *sim.nodes[0].core.as_ref().unwrap().params();
+    sim.chain_of(0)
+        .map(|b| (params.round_of(b.header.slot), b.header.producer))
+        .take_while(|(r, _)| *r >= round)
+        .filter(|(r, _)| *r == round)
+        .map(|(_, p)| p)
+        .collect()
 }
 
 #[test]

@@ -24,10 +24,8 @@ fn head(sim: &Sim) -> u32 {
 
 /// Every transfer in an honest node's chain: (block number, sender, memo).
 fn transfers_in_chain(sim: &Sim) -> Vec<(u32, Name, String)> {
-    let core = sim.nodes[sim.honest()[0]].core.as_ref().unwrap();
     let mut out = vec![];
-    let mut id = core.head().id;
-    while let Some(b) = sim.find_block(&id) {
+    for b in sim.chain_of(sim.honest()[0]) {
         for p in &b.transactions {
             let (trx, _) = p.unpack_trx(1 << 20).unwrap();
             for a in trx.actions.iter().filter(|a| a.account == EOSIO_TOKEN) {
@@ -35,10 +33,6 @@ fn transfers_in_chain(sim: &Sim) -> Vec<(u32, Name, String)> {
                 out.push((b.block_num(), t.from, t.memo));
             }
         }
-        if b.block_num() <= 2 {
-            break;
-        }
-        id = b.header.previous;
     }
     out
 }
