@@ -55,6 +55,10 @@ pub enum BenchCommand {
         /// Transfers per push_transactions call.
         #[arg(long, default_value_t = 1_000)]
         batch: usize,
+        /// The node binary to measure (default: this one). For A/B runs against another build,
+        /// e.g. one without a feature, under the same load.
+        #[arg(long)]
+        node_exe: Option<std::path::PathBuf>,
     },
     /// A simulated network: producer-rounds per second and LIB lag.
     Sim {
@@ -138,10 +142,13 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             println!("  {}", f.restart_replayed.split("state restored").nth(1).unwrap_or("").trim());
             let _ = std::fs::remove_dir_all(&dir);
         }
-        BenchCommand::Http { accounts, transfers, clients, batch } => {
+        BenchCommand::Http { accounts, transfers, clients, batch, node_exe } => {
             anyhow::ensure!(accounts >= 2 && clients > 0 && batch > 0, "need 2 accounts, 1 client, batch ≥ 1");
             let dir = scratch("http")?;
-            let exe = std::env::current_exe()?;
+            let exe = match node_exe {
+                Some(p) => p,
+                None => std::env::current_exe()?,
+            };
             let f = civitas_bench::http::push(&exe, &dir, accounts, transfers, clients, batch)?;
             println!(
                 "pushed {} transfers, {} accepted, {} in {} irreversible blocks",

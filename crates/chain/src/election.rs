@@ -8,7 +8,7 @@
 use civitas_protocol::ProducerKey;
 
 use crate::chain::Chain;
-use crate::contracts::system::tables::{self, ProducerInfo};
+use crate::contracts::system::tables;
 
 impl Chain {
     /// The producers for the next round, best first, at most `n` (the consensus layer shuffles
@@ -49,10 +49,7 @@ impl Chain {
     /// The top `n` registered, active candidates, ranked as [`Chain::elect`] ranks them
     /// (votes descending, then name), whether or not elections are active.
     pub fn ranked_candidates(&self, n: usize) -> Vec<ProducerKey> {
-        let mut candidates: Vec<ProducerInfo> = tables::all_producers(self.kv()).filter(|p| p.is_active).collect();
-        candidates.sort_by(|a, b| b.votes().cmp(&a.votes()).then(a.owner.cmp(&b.owner)));
-        candidates
-            .into_iter()
+        tables::ranked_producers(self.kv())
             .take(n)
             .map(|p| ProducerKey { producer_name: p.owner, block_signing_key: p.producer_key })
             .collect()

@@ -388,6 +388,17 @@ pub fn check_invariants(chain: &Chain, genesis_supply: i64) {
         r.1 += d.cpu_weight.amount();
         delband_total += d.net_weight.amount() + d.cpu_weight.amount();
     }
+    // The resource totals are the sums of the `userres` weights.
+    let rs = civitas_chain::resources::resource_state(chain.kv());
+    let (net_total, cpu_total) = received_by.values().fold((0, 0), |(n, c), (dn, dc)| (n + dn, c + dc));
+    assert_eq!((rs.total_net_weight as i64, rs.total_cpu_weight as i64), (net_total, cpu_total), "resource weights");
+
+    // The election index holds exactly the active candidates, by votes then name.
+    let mut active: Vec<_> = tables::all_producers(chain.kv()).filter(|p| p.is_active).collect();
+    active.sort_by(|a, b| b.votes().cmp(&a.votes()).then(a.owner.cmp(&b.owner)));
+    let ranked: Vec<_> = tables::ranked_producers(chain.kv()).collect();
+    assert_eq!(ranked, active, "election index");
+
     let mut refunds_total = 0;
     for (_, _, v) in all_rows(chain, n("eosio"), n("refunds")) {
         let r = RefundRequest::unpack_exact(&v).unwrap();

@@ -102,7 +102,7 @@ pub fn pay_block(kv: &mut Kv, producer: Name, block_interval_ms: u32) -> Result<
     }
     if let Some(mut p) = tables::producer(kv, producer) {
         p.unpaid_blocks = p.unpaid_blocks.saturating_add(1);
-        state::put(kv, tables::producer_key(producer), &p);
+        tables::put_producer(kv, &p);
     }
     g.total_minted += pay.minted;
     g.total_kept += pay.kept;
@@ -131,7 +131,7 @@ pub(super) fn claimrewards(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError>
     state::put(ctx.kv, tables::prodinfo_key(a.owner), &info);
     prod.last_claim_time = now;
     prod.unpaid_blocks = 0;
-    state::put(ctx.kv, tables::producer_key(a.owner), &prod);
+    tables::put_producer(ctx.kv, &prod);
     g.total_claimed += amount.amount();
     tables::put_global(ctx.kv, &g);
     Ok(())

@@ -101,7 +101,7 @@ pub fn register_producer(kv: &mut Kv, producer: Name, key: PublicKey, url: Strin
             producer_authority: Some(BlockSigningAuthority::single(key)),
         },
     };
-    state::put(kv, tables::producer_key(producer), &row);
+    tables::put_producer(kv, &row);
     if tables::prodinfo(kv, producer).is_none() {
         let core = tables::global(kv).core_symbol;
         state::put(kv, tables::prodinfo_key(producer), &ProducerPayInfo::new(producer, core));
@@ -116,7 +116,7 @@ pub(super) fn unregprod(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     // K1 key, so clients could not decode the row). `is_active = false` is what matters.
     p.is_active = false;
     p.producer_authority = None;
-    state::put(ctx.kv, tables::producer_key(a.producer), &p);
+    tables::put_producer(ctx.kv, &p);
     Ok(())
 }
 

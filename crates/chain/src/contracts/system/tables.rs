@@ -443,3 +443,30 @@ pub fn all_producers(kv: &Kv) -> impl Iterator<Item = ProducerInfo> + '_ {
     kv.range(producer_key(Name(0)), producer_key(Name(u64::MAX)))
         .map(|(k, v)| ProducerInfo::unpack_exact(v).unwrap_or_else(|e| panic!("corrupt producers row {k:?}: {e}")))
 }
+
+const T_PRODRANK: u64 = Name::constant("prodrank").value();
+
+/// Key of a candidate in the election index: votes descending, then name ascending.
+fn rank_key(p: &ProducerInfo) -> RowKey {
+    RowKey::chain(T_PRODRANK, u64::MAX - p.votes().max(0) as u64, p.owner.value())
+}
+
+/// Writes a `producers` row and keeps the election index (active candidates by votes) in step,
+/// so an election reads the top `n` instead of scanning every candidate ever registered.
+pub fn put_producer(kv: &mut Kv, p: &ProducerInfo) {
+    if let Some(old) = producer(kv, p.owner) {
+        if old.is_active {
+            kv.remove(&rank_key(&old));
+        }
+    }
+    if p.is_active {
+        kv.put(rank_key(p), Vec::new());
+    }
+    state::put(kv, producer_key(p.owner), p);
+}
+
+/// Active candidates, best first (votes descending, then name), read from the election index.
+pub fn ranked_producers(kv: &Kv) -> impl Iterator<Item = ProducerInfo> + '_ {
+    kv.range(RowKey::chain(T_PRODRANK, 0, 0), RowKey::chain(T_PRODRANK, u64::MAX, u64::MAX))
+        .filter_map(move |(k, _)| producer(kv, Name(k.pk)))
+}

@@ -129,7 +129,7 @@ pub fn update_votes(
                 }
                 if delta != 0 {
                     row.total_votes = votes_to_f64(row.votes() + delta);
-                    state::put(kv, tables::producer_key(p), &row);
+                    tables::put_producer(kv, &row);
                     total_delta += delta;
                 }
             }
@@ -193,7 +193,7 @@ pub(super) fn propagate_weight_change(kv: &mut Kv, name: Name, depth: u32) -> Re
     for p in &v.producers {
         let mut row = tables::producer(kv, *p).ok_or_else(|| ChainError::Assert(format!("producer {p} not found")))?;
         row.total_votes = votes_to_f64(row.votes() + delta);
-        state::put(kv, tables::producer_key(*p), &row);
+        tables::put_producer(kv, &row);
         total += delta;
     }
     let mut g = tables::global(kv);
