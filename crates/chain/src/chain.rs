@@ -10,7 +10,7 @@ use crate::error::ChainError;
 use crate::genesis::{Genesis, GenesisError};
 use crate::names::{ACTIVE, OWNER};
 use crate::records;
-use crate::resources::{self, BlockUsage, ResourceConfig};
+use crate::resources::{self, BlockUsage, ResourceConfig, UsageBuffer};
 use crate::state::Kv;
 
 /// Parameters every node agrees on, fixed by genesis.
@@ -71,6 +71,8 @@ pub struct Chain {
     pending: Option<BlockInfo>,
     /// CPU and NET the open block used so far.
     block_usage: BlockUsage,
+    /// Account usage the open block wrote, flushed when it is sealed.
+    usage_buffer: UsageBuffer,
 }
 
 impl Chain {
@@ -79,12 +81,18 @@ impl Chain {
         genesis.validate()?;
         let config = ChainConfig::new(genesis.clone());
         let kv = crate::genesis_state::build(genesis)?;
-        Ok(Chain { kv, config, pending: None, block_usage: BlockUsage::default() })
+        Ok(Chain { kv, config, pending: None, block_usage: BlockUsage::default(), usage_buffer: UsageBuffer::new() })
     }
 
     /// A chain over an existing state (snapshots, checkpoints).
     pub fn from_state(genesis: &Genesis, kv: Kv) -> Chain {
-        Chain { kv, config: ChainConfig::new(genesis.clone()), pending: None, block_usage: BlockUsage::default() }
+        Chain {
+            kv,
+            config: ChainConfig::new(genesis.clone()),
+            pending: None,
+            block_usage: BlockUsage::default(),
+            usage_buffer: UsageBuffer::new(),
+        }
     }
 
     /// Chain parameters.
@@ -100,6 +108,11 @@ impl Chain {
     /// The state, for the system hooks of higher layers (block production pay, elections).
     pub fn kv_mut(&mut self) -> &mut Kv {
         &mut self.kv
+    }
+
+    /// The usage the open block has written so far (flushed to the state when it is sealed).
+    pub fn usage_buffer(&self) -> &UsageBuffer {
+        &self.usage_buffer
     }
 
     /// The current state commitment.
@@ -123,12 +136,14 @@ impl Chain {
         records::expire_trxs(&mut self.kv, info.time.to_sec().0);
         self.pending = Some(info);
         self.block_usage = BlockUsage::default();
+        self.usage_buffer.clear();
     }
 
     /// Seals the open block and returns the state commitment after it.
     pub fn finish_block(&mut self) -> Checksum256 {
         let info = self.pending.take().expect("finish_block without an open block");
         let usage = std::mem::take(&mut self.block_usage);
+        resources::flush_usage(&mut self.kv, &mut self.usage_buffer);
         resources::end_block(&mut self.kv, &self.config.resources, info.block_num, usage);
         self.kv.seal_block()
     }
@@ -137,6 +152,7 @@ impl Chain {
     pub fn abort_block(&mut self) {
         self.pending.take().expect("abort_block without an open block");
         self.block_usage = BlockUsage::default();
+        self.usage_buffer.clear();
         self.kv.undo_block();
     }
 
@@ -285,13 +301,14 @@ impl Chain {
             let payers = resources::payers(trx);
             let ordinal = self.config.resources.ordinal(block.time);
             let billed = resources::bill(
-                &mut self.kv,
+                &self.kv,
                 &self.config.resources,
                 &payers,
                 cpu_usage_us,
                 net,
                 ordinal,
                 &mut self.block_usage,
+                &mut self.usage_buffer,
             );
             if let Err(e) = billed {
                 self.kv.rollback_nested();

@@ -68,6 +68,8 @@ fn an_accounts_cpu_is_its_share_of_stake_and_is_refused_once_spent() {
         assert!(accepted < 100_000, "never refused");
     };
     assert!(matches!(refusal, ChainError::TxCpuUsageExceeded { .. }), "{refusal}");
+    // Usage reaches the state when the block is sealed.
+    h.next_block();
     assert_eq!((refusal.code(), refusal.name()), (3_080_004, "tx_cpu_usage_exceeded"));
     // What she got is her allowance, give or take the virtual limit's growth over the blocks
     // it took (0.1% per block, 23 blocks) and one transaction.
@@ -117,6 +119,7 @@ fn every_authorizer_is_billed_in_full() {
         )
         .unwrap();
     assert_eq!(trace.cpu_usage_us, billing::BASE_US + 2 * billing::SIGNATURE_US + 2 * 3 + 3);
+    h.next_block();
     for who in ["whale", "bp1"] {
         let (net, cpu) = limits(&h, who);
         // Reported usage rounds up, by at most one unit.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use civitas_chain::resources::{self, AccountLimit};
+use civitas_chain::resources;
 use civitas_chain::{ChainError, TransactionTrace};
 use civitas_protocol::transaction::VerifiedTransaction;
 use civitas_protocol::Name;
@@ -96,32 +96,28 @@ impl Consensus {
         let cfg = &self.chain.config().resources;
         let Some(block) = self.chain.pending() else { return Ok(()) };
         let rs = resources::resource_state(kv);
+        let ordinal = cfg.ordinal(block.time);
         for &payer in payers {
-            let Some(limits) = resources::account_limits(kv, cfg, payer, block.time) else { continue };
+            let buffer = self.chain.usage_buffer();
+            let Some(room) = resources::headroom(kv, cfg, &rs, payer, ordinal, buffer) else { continue };
             let pending = self.pool.pending_of(payer);
-            let cap = pool_share(self.pool.capacity(), resources::weights(kv, payer).1, rs.total_cpu_weight);
+            let cap = pool_share(self.pool.capacity(), room.cpu_weight, rs.total_cpu_weight);
             if pending.count >= cap {
                 return Err(ChainError::ResourceExhausted(format!(
                     "account {payer} already has {} transactions pending, its share of the pool",
                     pending.count
                 )));
             }
+            // What waits in the pool outside the throwaway block, plus this transaction, must
+            // fit what is left of the allowance now.
             let counted = in_block.get(&payer).copied().unwrap_or_default();
-            let waiting_cpu = pending.cpu.saturating_sub(counted.cpu);
-            let waiting_net = pending.net.saturating_sub(counted.net);
-            let (net_limit, cpu_limit) = limits;
-            // What the payer would have used by the time this transaction is in: its usage
-            // decayed to now, what waits in the pool, and this transaction.
-            let after = |l: &AccountLimit, waiting: u64, cost: u64| {
-                let used = l.current_used.max(0) as u64 + waiting + cost;
-                let max = l.max.max(0) as u64;
-                (used > max).then_some((used, max))
-            };
-            if let Some((used, max)) = after(&cpu_limit, waiting_cpu, cpu) {
-                return Err(ChainError::TxCpuUsageExceeded { account: payer, used, max });
+            let need_cpu = pending.cpu.saturating_sub(counted.cpu) + cpu;
+            if need_cpu > room.cpu {
+                return Err(ChainError::TxCpuUsageExceeded { account: payer, used: need_cpu, max: room.cpu });
             }
-            if let Some((used, max)) = after(&net_limit, waiting_net, net) {
-                return Err(ChainError::TxNetUsageExceeded { account: payer, used, max });
+            let need_net = pending.net.saturating_sub(counted.net) + net;
+            if need_net > room.net {
+                return Err(ChainError::TxNetUsageExceeded { account: payer, used: need_net, max: room.net });
             }
         }
         Ok(())

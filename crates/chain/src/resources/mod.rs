@@ -24,7 +24,6 @@ pub use elastic::ElasticLimit;
 use crate::contracts::system::tables;
 use crate::error::ChainError;
 use crate::names::SYSTEM_ACCOUNTS;
-use crate::records;
 use crate::state::{self, Kv, RowKey};
 
 const T_RLSTATE: u64 = Name::constant("rlstate").value();
@@ -185,12 +184,11 @@ pub fn add_weights(kv: &mut Kv, d_net: i64, d_cpu: i64) {
     put_state(kv, &s);
 }
 
-/// True for accounts with no CPU and NET limits: the system accounts, privileged accounts, and
-/// accounts set unlimited (Antelope's −1 limits).
+/// True for accounts with no CPU and NET limits: the system accounts (`eosio`, the one
+/// privileged account, among them) and accounts set unlimited (Antelope's −1 limits).
 pub fn is_unlimited(kv: &Kv, account: Name) -> bool {
-    SYSTEM_ACCOUNTS.contains(&account)
-        || kv.contains(&RowKey::chain(T_UNLIMITED, 0, account.value()))
-        || records::account(kv, account).is_some_and(|a| a.privileged)
+    // The only privileged account, `eosio`, is a system account.
+    SYSTEM_ACCOUNTS.contains(&account) || kv.contains(&RowKey::chain(T_UNLIMITED, 0, account.value()))
 }
 
 /// Lifts (or restores) an account's CPU and NET limits — what Antelope's privileged
@@ -219,26 +217,53 @@ fn allowance(virtual_limit: u64, window: u32, weight: u64, total: u64) -> u128 {
     u128::from(virtual_limit) * u128::from(window) * u128::from(weight) / u128::from(total)
 }
 
+/// Usage written by the open block, flushed to the state when it is sealed: an account that
+/// sends many transactions in one block is decoded and written once, not once per transaction.
+pub type UsageBuffer = std::collections::BTreeMap<Name, AccountUsage>;
+
+/// An account's usage as the open block sees it.
+pub fn buffered_usage(kv: &Kv, buffer: &UsageBuffer, account: Name) -> AccountUsage {
+    buffer.get(&account).copied().unwrap_or_else(|| account_usage(kv, account))
+}
+
+/// Writes the open block's usage to the state (in account order, the same on every node).
+pub fn flush_usage(kv: &mut Kv, buffer: &mut UsageBuffer) {
+    for (account, u) in std::mem::take(buffer) {
+        state::put(kv, usage_key(account), &u);
+    }
+}
+
 /// Bills a transaction's `cpu` (µs) and `net` (bytes) to each of `payers` at slot `ordinal`
-/// and to the open block; fails if any payer's usage over the window would exceed its
-/// allowance or the block its real limits. The caller rolls the state back on failure.
+/// and to the open block; fails, changing nothing, if any payer's usage over the window would
+/// exceed its allowance or the block its real limits.
+#[allow(clippy::too_many_arguments)]
 pub fn bill(
-    kv: &mut Kv,
+    kv: &Kv,
     cfg: &ResourceConfig,
     payers: &[Name],
     cpu: u64,
     net: u64,
     ordinal: u32,
     block: &mut BlockUsage,
+    buffer: &mut UsageBuffer,
 ) -> Result<(), ChainError> {
-    let s = resource_state(kv);
+    if block.cpu + cpu > cfg.cpu.max {
+        return Err(ChainError::BlockCpuUsageExceeded { needed: cpu, left: cfg.cpu.max.saturating_sub(block.cpu) });
+    }
+    if block.net + net > cfg.net.max {
+        return Err(ChainError::BlockNetUsageExceeded { needed: net, left: cfg.net.max.saturating_sub(block.net) });
+    }
     let window = cfg.account_window;
-    for &payer in payers {
+    let mut s: Option<ResourceState> = None;
+    let mut updated: [Option<(Name, AccountUsage)>; 4] = [None; 4];
+    let mut more: Vec<(Name, AccountUsage)> = Vec::new();
+    for (i, &payer) in payers.iter().enumerate() {
         if is_unlimited(kv, payer) {
             continue;
         }
+        let s = *s.get_or_insert_with(|| resource_state(kv));
         let (net_weight, cpu_weight) = weights(kv, payer);
-        let mut u = account_usage(kv, payer);
+        let mut u = buffered_usage(kv, buffer, payer);
         u.net_usage.add(net, ordinal, window);
         u.cpu_usage.add(cpu, ordinal, window);
         // Antelope compares the usage rounded down with the allowance.
@@ -257,13 +282,13 @@ pub fn bill(
         {
             return Err(ChainError::TxNetUsageExceeded { account: payer, used, max });
         }
-        state::put(kv, usage_key(payer), &u);
+        match updated.get_mut(i) {
+            Some(slot) => *slot = Some((payer, u)),
+            None => more.push((payer, u)),
+        }
     }
-    if block.cpu + cpu > cfg.cpu.max {
-        return Err(ChainError::BlockCpuUsageExceeded { needed: cpu, left: cfg.cpu.max.saturating_sub(block.cpu) });
-    }
-    if block.net + net > cfg.net.max {
-        return Err(ChainError::BlockNetUsageExceeded { needed: net, left: cfg.net.max.saturating_sub(block.net) });
+    for (payer, u) in updated.into_iter().flatten().chain(more) {
+        buffer.insert(payer, u);
     }
     block.cpu += cpu;
     block.net += net;
@@ -312,6 +337,45 @@ pub fn account_limits(
         limit(&u.net_usage, s.virtual_net_limit, net_weight, s.total_net_weight),
         limit(&u.cpu_usage, s.virtual_cpu_limit, cpu_weight, s.total_cpu_weight),
     ))
+}
+
+/// What a limited account may still use at slot `ordinal`, with its CPU weight (admission's
+/// view: one read of each row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Headroom {
+    /// Its staked CPU weight.
+    pub cpu_weight: u64,
+    /// CPU left in its allowance, µs.
+    pub cpu: u64,
+    /// NET left in its allowance, bytes.
+    pub net: u64,
+}
+
+/// An account's [`Headroom`] now (its usage as the open block sees it); `None` for an unlimited
+/// account.
+pub fn headroom(
+    kv: &Kv,
+    cfg: &ResourceConfig,
+    s: &ResourceState,
+    account: Name,
+    ordinal: u32,
+    buffer: &UsageBuffer,
+) -> Option<Headroom> {
+    if is_unlimited(kv, account) {
+        return None;
+    }
+    let (net_weight, cpu_weight) = weights(kv, account);
+    let u = buffered_usage(kv, buffer, account);
+    let window = cfg.account_window;
+    let left = |acc: &UsageAccumulator, virtual_limit: u64, weight: u64, total: u64| {
+        let max = allowance(virtual_limit, window, weight, total);
+        u64::try_from(max.saturating_sub(u128::from(acc.used_in_window_at(ordinal, window)))).unwrap_or(u64::MAX)
+    };
+    Some(Headroom {
+        cpu_weight,
+        cpu: left(&u.cpu_usage, s.virtual_cpu_limit, cpu_weight, s.total_cpu_weight),
+        net: left(&u.net_usage, s.virtual_net_limit, net_weight, s.total_net_weight),
+    })
 }
 
 /// The accounts billed for a transaction: every distinct authorizer, in order of appearance.
