@@ -154,8 +154,12 @@ fn wallet_commands_against_a_localnet() {
     let mode = std::fs::metadata(&w.path).expect("wallet file").permissions();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
 
-    // A new account, paid for and staked to by alice.
-    let report = w.run(&["system", "newaccount", "alice", "dave", &key, "--stake-net", "1.0000 CIV"], "");
+    // A new account, paid for and staked to by alice: it needs NET and CPU stake to send
+    // transactions of its own (docs/resources.md).
+    let report = w.run(
+        &["system", "newaccount", "alice", "dave", &key, "--stake-net", "1.0000 CIV", "--stake-cpu", "1.0000 CIV"],
+        "",
+    );
     assert_included(&report);
     assert!(report.contains("eosio::newaccount alice@active"), "{report}");
 

@@ -43,6 +43,7 @@ pub enum SystemCommand {
         #[arg(value_parser = args::public_key)]
         active_key: Option<PublicKey>,
         /// Also stake this much for network from CREATOR to the new account (same transaction).
+        /// The account needs NET and CPU stake to send transactions of its own.
         #[arg(long, value_name = "QUANTITY", value_parser = args::quantity)]
         stake_net: Option<Asset>,
         /// Also stake this much for CPU from CREATOR to the new account (same transaction).
