@@ -108,16 +108,16 @@ impl Consensus {
                     pending.count
                 )));
             }
-            // What waits in the pool outside the throwaway block, plus this transaction, must
-            // fit what is left of the allowance now.
+            // Its usage now, plus what waits in the pool outside the throwaway block, plus this
+            // transaction, must fit its allowance.
             let counted = in_block.get(&payer).copied().unwrap_or_default();
-            let need_cpu = pending.cpu.saturating_sub(counted.cpu) + cpu;
-            if need_cpu > room.cpu {
-                return Err(ChainError::TxCpuUsageExceeded { account: payer, used: need_cpu, max: room.cpu });
+            let cpu_used = room.cpu_used + pending.cpu.saturating_sub(counted.cpu) + cpu;
+            if cpu_used > room.cpu_max {
+                return Err(ChainError::TxCpuUsageExceeded { account: payer, used: cpu_used, max: room.cpu_max });
             }
-            let need_net = pending.net.saturating_sub(counted.net) + net;
-            if need_net > room.net {
-                return Err(ChainError::TxNetUsageExceeded { account: payer, used: need_net, max: room.net });
+            let net_used = room.net_used + pending.net.saturating_sub(counted.net) + net;
+            if net_used > room.net_max {
+                return Err(ChainError::TxNetUsageExceeded { account: payer, used: net_used, max: room.net_max });
             }
         }
         Ok(())

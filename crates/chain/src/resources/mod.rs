@@ -255,9 +255,9 @@ pub fn bill(
     }
     let window = cfg.account_window;
     let mut s: Option<ResourceState> = None;
-    let mut updated: [Option<(Name, AccountUsage)>; 4] = [None; 4];
-    let mut more: Vec<(Name, AccountUsage)> = Vec::new();
-    for (i, &payer) in payers.iter().enumerate() {
+    // Written only once every payer and the block have room: a refusal changes nothing.
+    let mut updated: Vec<(Name, AccountUsage)> = Vec::with_capacity(payers.len());
+    for &payer in payers {
         if is_unlimited(kv, payer) {
             continue;
         }
@@ -282,14 +282,9 @@ pub fn bill(
         {
             return Err(ChainError::TxNetUsageExceeded { account: payer, used, max });
         }
-        match updated.get_mut(i) {
-            Some(slot) => *slot = Some((payer, u)),
-            None => more.push((payer, u)),
-        }
+        updated.push((payer, u));
     }
-    for (payer, u) in updated.into_iter().flatten().chain(more) {
-        buffer.insert(payer, u);
-    }
+    buffer.extend(updated);
     block.cpu += cpu;
     block.net += net;
     Ok(())
@@ -339,16 +334,20 @@ pub fn account_limits(
     ))
 }
 
-/// What a limited account may still use at slot `ordinal`, with its CPU weight (admission's
-/// view: one read of each row).
+/// A limited account's usage and allowances at slot `ordinal`, with its CPU weight
+/// (admission's view: one read of each row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Headroom {
     /// Its staked CPU weight.
     pub cpu_weight: u64,
-    /// CPU left in its allowance, µs.
-    pub cpu: u64,
-    /// NET left in its allowance, bytes.
-    pub net: u64,
+    /// CPU used in the window by now, µs.
+    pub cpu_used: u64,
+    /// Its CPU allowance over the window, µs.
+    pub cpu_max: u64,
+    /// NET used in the window by now, bytes.
+    pub net_used: u64,
+    /// Its NET allowance, bytes.
+    pub net_max: u64,
 }
 
 /// An account's [`Headroom`] now (its usage as the open block sees it); `None` for an unlimited
@@ -367,14 +366,13 @@ pub fn headroom(
     let (net_weight, cpu_weight) = weights(kv, account);
     let u = buffered_usage(kv, buffer, account);
     let window = cfg.account_window;
-    let left = |acc: &UsageAccumulator, virtual_limit: u64, weight: u64, total: u64| {
-        let max = allowance(virtual_limit, window, weight, total);
-        u64::try_from(max.saturating_sub(u128::from(acc.used_in_window_at(ordinal, window)))).unwrap_or(u64::MAX)
-    };
+    let clamp = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
     Some(Headroom {
         cpu_weight,
-        cpu: left(&u.cpu_usage, s.virtual_cpu_limit, cpu_weight, s.total_cpu_weight),
-        net: left(&u.net_usage, s.virtual_net_limit, net_weight, s.total_net_weight),
+        cpu_used: u.cpu_usage.used_in_window_at(ordinal, window),
+        cpu_max: clamp(allowance(s.virtual_cpu_limit, window, cpu_weight, s.total_cpu_weight)),
+        net_used: u.net_usage.used_in_window_at(ordinal, window),
+        net_max: clamp(allowance(s.virtual_net_limit, window, net_weight, s.total_net_weight)),
     })
 }
 

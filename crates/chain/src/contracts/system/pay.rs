@@ -101,8 +101,9 @@ pub fn pay_block(kv: &mut Kv, producer: Name, block_interval_ms: u32) -> Result<
         state::put(kv, tables::prodinfo_key(producer), info);
     }
     if let Some(mut p) = tables::producer(kv, producer) {
+        let was = tables::election_key(&p);
         p.unpaid_blocks = p.unpaid_blocks.saturating_add(1);
-        tables::put_producer(kv, &p);
+        tables::put_producer(kv, was, &p);
     }
     g.total_minted += pay.minted;
     g.total_kept += pay.kept;
@@ -129,9 +130,10 @@ pub(super) fn claimrewards(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError>
     info.claimed_total = core_asset(info.claimed_total.amount() + amount.amount(), g.core_symbol)?;
     info.unclaimed = core_asset(0, g.core_symbol)?;
     state::put(ctx.kv, tables::prodinfo_key(a.owner), &info);
+    let was = tables::election_key(&prod);
     prod.last_claim_time = now;
     prod.unpaid_blocks = 0;
-    tables::put_producer(ctx.kv, &prod);
+    tables::put_producer(ctx.kv, was, &prod);
     g.total_claimed += amount.amount();
     tables::put_global(ctx.kv, &g);
     Ok(())

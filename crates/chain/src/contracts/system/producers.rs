@@ -79,7 +79,9 @@ pub(super) fn regproducer(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> 
 /// Registers a candidate, or updates and re-activates a registered one (also used by genesis).
 /// Its votes, pay and statistics survive re-registration.
 pub fn register_producer(kv: &mut Kv, producer: Name, key: PublicKey, url: String, location: u16) {
-    let row = match tables::producer(kv, producer) {
+    let before = tables::producer(kv, producer);
+    let was = before.as_ref().and_then(tables::election_key);
+    let row = match before {
         Some(mut p) => {
             p.producer_key = key;
             p.is_active = true;
@@ -101,7 +103,7 @@ pub fn register_producer(kv: &mut Kv, producer: Name, key: PublicKey, url: Strin
             producer_authority: Some(BlockSigningAuthority::single(key)),
         },
     };
-    tables::put_producer(kv, &row);
+    tables::put_producer(kv, was, &row);
     if tables::prodinfo(kv, producer).is_none() {
         let core = tables::global(kv).core_symbol;
         state::put(kv, tables::prodinfo_key(producer), &ProducerPayInfo::new(producer, core));
@@ -112,11 +114,12 @@ pub(super) fn unregprod(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let a: UnregProd = ctx.args()?;
     ctx.require_auth(a.producer)?;
     let mut p = tables::producer(ctx.kv, a.producer).ok_or_else(|| ChainError::Assert("producer not found".into()))?;
+    let was = tables::election_key(&p);
     // Antelope also zeroes `producer_key`; Civitas keeps it (an all-zero key is not a valid
     // K1 key, so clients could not decode the row). `is_active = false` is what matters.
     p.is_active = false;
     p.producer_authority = None;
-    tables::put_producer(ctx.kv, &p);
+    tables::put_producer(ctx.kv, was, &p);
     Ok(())
 }
 

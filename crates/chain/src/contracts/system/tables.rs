@@ -446,21 +446,24 @@ pub fn all_producers(kv: &Kv) -> impl Iterator<Item = ProducerInfo> + '_ {
 
 const T_PRODRANK: u64 = Name::constant("prodrank").value();
 
-/// Key of a candidate in the election index: votes descending, then name ascending.
-fn rank_key(p: &ProducerInfo) -> RowKey {
-    RowKey::chain(T_PRODRANK, u64::MAX - p.votes().max(0) as u64, p.owner.value())
+/// A producer's entry in the election index (votes descending, then name ascending); `None`
+/// for an inactive producer, which is not in the index.
+pub fn election_key(p: &ProducerInfo) -> Option<RowKey> {
+    p.is_active.then(|| RowKey::chain(T_PRODRANK, u64::MAX - p.votes().max(0) as u64, p.owner.value()))
 }
 
-/// Writes a `producers` row and keeps the election index (active candidates by votes) in step,
-/// so an election reads the top `n` instead of scanning every candidate ever registered.
-pub fn put_producer(kv: &mut Kv, p: &ProducerInfo) {
-    if let Some(old) = producer(kv, p.owner) {
-        if old.is_active {
-            kv.remove(&rank_key(&old));
+/// Writes a `producers` row and moves the producer in the election index (active candidates by
+/// votes), so an election reads the top `n` instead of scanning every candidate ever
+/// registered. `before` is the row's [`election_key`] as it was read (`None` for a new row).
+pub fn put_producer(kv: &mut Kv, before: Option<RowKey>, p: &ProducerInfo) {
+    let after = election_key(p);
+    if before != after {
+        if let Some(k) = before {
+            kv.remove(&k);
         }
-    }
-    if p.is_active {
-        kv.put(rank_key(p), Vec::new());
+        if let Some(k) = after {
+            kv.put(k, Vec::new());
+        }
     }
     state::put(kv, producer_key(p.owner), p);
 }

@@ -128,8 +128,9 @@ pub fn update_votes(
                     return Err(ChainError::Assert(format!("producer {p} is not currently registered")));
                 }
                 if delta != 0 {
+                    let was = tables::election_key(&row);
                     row.total_votes = votes_to_f64(row.votes() + delta);
-                    tables::put_producer(kv, &row);
+                    tables::put_producer(kv, was, &row);
                     total_delta += delta;
                 }
             }
@@ -192,8 +193,9 @@ pub(super) fn propagate_weight_change(kv: &mut Kv, name: Name, depth: u32) -> Re
     let mut total = 0i64;
     for p in &v.producers {
         let mut row = tables::producer(kv, *p).ok_or_else(|| ChainError::Assert(format!("producer {p} not found")))?;
+        let was = tables::election_key(&row);
         row.total_votes = votes_to_f64(row.votes() + delta);
-        tables::put_producer(kv, &row);
+        tables::put_producer(kv, was, &row);
         total += delta;
     }
     let mut g = tables::global(kv);
