@@ -155,54 +155,86 @@ fn wallet_commands_against_a_localnet() {
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
 
     // A new account, paid for and staked to by alice: it needs NET and CPU stake to send
-    // transactions of its own (docs/resources.md).
+    // transactions of its own, and RAM for its records, which the wallet buys (8 KiB) in the
+    // same transaction (docs/resources.md). A dotted name is its suffix's to create.
     let report = w.run(
-        &["system", "newaccount", "alice", "dave", &key, "--stake-net", "1.0000 CIV", "--stake-cpu", "1.0000 CIV"],
+        &[
+            "system",
+            "newaccount",
+            "alice",
+            "dave.alice",
+            &key,
+            "--stake-net",
+            "1.0000 CIV",
+            "--stake-cpu",
+            "1.0000 CIV",
+        ],
         "",
     );
     assert_included(&report);
     assert!(report.contains("eosio::newaccount alice@active"), "{report}");
+    assert!(report.contains("eosio::buyrambytes alice@active"), "{report}");
 
     // A transfer to it, in JSON.
-    let t = w.json(&["transfer", "alice", "dave", "100.0000 CIV", "welcome"]);
+    let t = w.json(&["transfer", "alice", "dave.alice", "100.0000 CIV", "welcome"]);
     assert!(matches!(t["status"].as_str(), Some("IN_BLOCK" | "IRREVERSIBLE")), "{t}");
     assert!(t["block_num"].as_u64().is_some(), "{t}");
     assert_eq!(t["transaction_id"].as_str().map(str::len), Some(64), "{t}");
-    assert_eq!(w.run(&["get", "currency", "balance", "eosio.token", "dave"], ""), "100.0000 CIV\n");
+    assert_eq!(w.run(&["get", "currency", "balance", "eosio.token", "dave.alice"], ""), "100.0000 CIV\n");
     assert_eq!(
-        w.json(&["get", "currency", "balance", "eosio.token", "dave", "CIV"]),
+        w.json(&["get", "currency", "balance", "eosio.token", "dave.alice", "CIV"]),
         serde_json::json!(["100.0000 CIV"])
     );
 
     // Stake, register, vote for itself.
-    assert_included(&w.run(&["system", "delegatebw", "dave", "dave", "10.0000 CIV", "10.0000 CIV"], ""));
-    assert_included(&w.run(&["system", "regproducer", "dave", &key, "https://dave.example"], ""));
-    assert_included(&w.run(&["system", "voteproducer", "prods", "dave", "dave"], ""));
+    assert_included(&w.run(&["system", "delegatebw", "dave.alice", "dave.alice", "10.0000 CIV", "10.0000 CIV"], ""));
+    assert_included(&w.run(&["system", "regproducer", "dave.alice", &key, "https://dave.example"], ""));
+    assert_included(&w.run(&["system", "voteproducer", "prods", "dave.alice", "dave.alice"], ""));
 
     // The vote shows in `get producers`: 20.0000 CIV of stake (the 1.0000 CIV alice staked to
     // dave votes with alice, not dave) = 200000 units of vote weight.
     let producers = w.json(&["get", "producers"]);
     let rows = producers["rows"].as_array().expect("rows");
-    let dave = rows.iter().find(|r| r["owner"] == "dave").unwrap_or_else(|| panic!("dave not listed: {producers}"));
+    let dave =
+        rows.iter().find(|r| r["owner"] == "dave.alice").unwrap_or_else(|| panic!("dave not listed: {producers}"));
     assert_eq!(votes(&dave["total_votes"]), 200_000.0, "{dave}");
     assert_eq!(dave["url"], "https://dave.example");
     assert_eq!(dave["producer_key"], key.as_str());
     let table = w.run(&["get", "producers"], "");
-    let line = table.lines().find(|l| l.contains(" dave ")).unwrap_or_else(|| panic!("no dave row:\n{table}"));
+    let line = table.lines().find(|l| l.contains(" dave.alice ")).unwrap_or_else(|| panic!("no dave row:\n{table}"));
     assert!(line.contains("200,000") && line.contains("https://dave.example"), "{line}");
     assert!(table.starts_with("#  producer"), "{table}");
 
     // dave's account shows the vote and the stake.
-    let account = w.json(&["get", "account", "dave"]);
-    assert_eq!(account["voter_info"]["producers"], serde_json::json!(["dave"]));
-    let shown = w.run(&["get", "account", "dave"], "");
-    assert!(shown.lines().any(|l| l.starts_with("votes") && l.ends_with(" dave")), "{shown}");
+    let account = w.json(&["get", "account", "dave.alice"]);
+    assert_eq!(account["voter_info"]["producers"], serde_json::json!(["dave.alice"]));
+    let shown = w.run(&["get", "account", "dave.alice"], "");
+    assert!(shown.lines().any(|l| l.starts_with("votes") && l.ends_with(" dave.alice")), "{shown}");
     assert!(shown.lines().any(|l| l.starts_with("balance") && l.ends_with(" 80.0000 CIV")), "{shown}");
+    let (used, quota) =
+        (account["ram_usage"].as_i64().expect("ram_usage"), account["ram_quota"].as_i64().expect("quota"));
+    assert!(used > 2000 && quota >= 8192 && used < quota, "{account}");
+    assert!(
+        shown.lines().any(|l| l.starts_with("ram") && l.contains(&format!("{used} of {quota} bytes used"))),
+        "{shown}"
+    );
+
+    // RAM: buy more for dave.alice, sell some back; bid on a short name.
+    assert_included(&w.run(&["system", "buyram", "alice", "dave.alice", "4", "--kbytes"], ""));
+    let after = w.json(&["get", "account", "dave.alice"]);
+    assert!(after["ram_quota"].as_i64().expect("quota") >= quota + 4096, "{after}");
+    assert_included(&w.run(&["system", "sellram", "dave.alice", "4096"], ""));
+    assert_included(&w.run(&["system", "bidname", "alice", "dave", "1.0000 CIV"], ""));
+    let bids = w.json(&["get", "table", "eosio", "eosio", "namebids"]);
+    assert_eq!(bids["rows"][0]["newname"], "dave", "{bids}");
+    assert_eq!(bids["rows"][0]["high_bid"], 10000, "{bids}");
+    let o = w.fail(&["system", "newaccount", "alice", "dave", &key]);
+    assert!(text(&o.stderr).contains("auction for name is not closed yet"), "{}", text(&o.stderr));
 
     // Errors: the contract's message, and a bad argument naming its field; nothing printed.
-    let o = w.fail(&["transfer", "dave", "alice", "1000.0000 CIV"]);
+    let o = w.fail(&["transfer", "dave.alice", "alice", "1000.0000 CIV"]);
     assert!(text(&o.stderr).contains("overdrawn balance"), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty());
-    let o = w.fail(&["transfer", "dave", "alice", "1.0000"]);
+    let o = w.fail(&["transfer", "dave.alice", "alice", "1.0000"]);
     assert!(text(&o.stderr).contains("expected an amount like 1.0000 CIV"), "{}", text(&o.stderr));
 }

@@ -172,6 +172,9 @@ impl Chain {
         self.kv.begin_nested();
         let result = f(&mut self.kv);
         if result.is_ok() {
+            // The chain's own writes are charged like any other (a pay row is its producer's),
+            // but never refused: a block must stay applicable.
+            resources::ram::charge(&mut self.kv);
             self.kv.commit_nested();
         } else {
             self.kv.rollback_nested();
@@ -288,6 +291,12 @@ impl Chain {
                 result = Err(ChainError::ReadOnlyWrite(format!("{}::{}", action.account, action.name)));
             }
             if let Err(e) = result {
+                self.kv.rollback_nested();
+                return Err(e);
+            }
+        }
+        if !read_only {
+            if let Err(e) = resources::ram::settle(&mut self.kv) {
                 self.kv.rollback_nested();
                 return Err(e);
             }

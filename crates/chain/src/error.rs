@@ -133,6 +133,16 @@ pub enum ChainError {
         /// What the block has left.
         left: u64,
     },
+    /// An account's state bytes grew beyond its RAM quota.
+    #[error("account {account} has insufficient ram; needs {needs} bytes has {has} bytes")]
+    RamUsageExceeded {
+        /// The account billed.
+        account: Name,
+        /// Its usage after the transaction.
+        needs: i64,
+        /// Its quota.
+        has: i64,
+    },
     /// A read-only transaction's action (`contract::action`) changed the state.
     #[error("cannot store a db record when executing a readonly transaction ({0})")]
     ReadOnlyWrite(String),
@@ -159,6 +169,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => 3_090_002,
             ChainError::UnknownPermission(_) => 3_060_001,
             ChainError::ResourceExhausted(_) => 3_080_000,
+            ChainError::RamUsageExceeded { .. } => 3_080_001,
             ChainError::TxNetUsageExceeded { .. } => 3_080_002,
             ChainError::BlockNetUsageExceeded { .. } => 3_080_003,
             ChainError::TxCpuUsageExceeded { .. } => 3_080_004,
@@ -187,6 +198,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "tx_irrelevant_sig",
             ChainError::UnknownPermission(_) => "permission_query_exception",
             ChainError::ResourceExhausted(_) => "resource_exhausted_exception",
+            ChainError::RamUsageExceeded { .. } => "ram_usage_exceeded",
             ChainError::TxNetUsageExceeded { .. } => "tx_net_usage_exceeded",
             ChainError::BlockNetUsageExceeded { .. } => "block_net_usage_exceeded",
             ChainError::TxCpuUsageExceeded { .. } => "tx_cpu_usage_exceeded",
@@ -215,6 +227,7 @@ impl ChainError {
             ChainError::IrrelevantSignature(_) => "Irrelevant signature included",
             ChainError::UnknownPermission(_) => "Permission Query Exception",
             ChainError::ResourceExhausted(_) => "Resource exhausted exception",
+            ChainError::RamUsageExceeded { .. } => "Account using more than allotted RAM usage",
             ChainError::TxNetUsageExceeded { .. } => {
                 "Transaction exceeded the current network usage limit imposed on the transaction"
             }

@@ -3,10 +3,10 @@
 use civitas_protocol::{Asset, Authority, Name, PermissionLevel, PermissionLevelWeight};
 
 use crate::contracts::system::tables::{self, GlobalState};
-use crate::contracts::system::{create_account, producers, stake, voting};
+use crate::contracts::system::{create_account, producers, ram, stake, voting};
 use crate::contracts::token::{self, CurrencyStats};
 use crate::genesis::{Genesis, GenesisError};
-use crate::names::{ACTIVE, EOSIO, EOSIO_PRODS, SYSTEM_ACCOUNTS};
+use crate::names::{ACTIVE, EOSIO, EOSIO_PRODS, EOSIO_RAM, SYSTEM_ACCOUNTS};
 use crate::state::{self, Kv};
 
 /// 2/3+1 of `n`.
@@ -63,6 +63,7 @@ pub fn build(g: &Genesis) -> Result<Kv, GenesisError> {
     crate::resources::init(&mut kv, &crate::resources::ResourceConfig::for_interval(g.block_interval_ms));
     build_governance(&mut kv, g)?;
     crate::abis::install(&mut kv).map_err(GenesisError)?;
+    crate::resources::ram::init_usage(&mut kv);
     let root = kv.full_hash();
     kv.set_root(root);
     Ok(kv)
@@ -90,6 +91,10 @@ fn build_governance(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
         total_to_fund: 0,
         total_claimed: 0,
         paid_blocks: 0,
+        max_ram_size: MAX_RAM_SIZE,
+        total_ram_bytes_reserved: 0,
+        total_ram_stake: 0,
+        last_name_close: t,
     };
     tables::put_global(kv, &global);
     for prod in &g.producers {
@@ -107,5 +112,34 @@ fn build_governance(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
             .map_err(|e| GenesisError(format!("votes of {}: {e}", a.name)))?;
     }
     voting::maybe_activate(kv, t);
+    build_ram(kv, g)
+}
+
+/// The RAM the chain offers at genesis: 8 GiB of billed state. Antelope starts at 64 GiB
+/// because nodeos maps its state to disk; a Civitas node holds its state in memory, and a
+/// producer machine of 24 GiB (../shared/research/perf.md) must hold all of it with room to
+/// spare. The producers can offer more as machines grow (Antelope's privileged `setram`).
+pub const MAX_RAM_SIZE: u64 = 8 << 30;
+/// The RAM each genesis account holds: 8 KiB, what wallets buy for a new account.
+pub const GENESIS_RAM_BYTES: i64 = 8 << 10;
+
+/// The RAM market, and each genesis account's RAM, bought at the opening price with tokens
+/// minted into `eosio.ram` — so `eosio.ram` holds exactly what the market's reserve says was
+/// paid, from the first block on. The market's virtual token reserve is a thousandth of the
+/// genesis supply (Antelope's `init`).
+fn build_ram(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
+    let supply = token::stats(kv, g.core_symbol).map_or(0, |s| s.supply.amount());
+    let quote = Asset::new((supply / 1000).max(g.core_symbol.unit()), g.core_symbol)
+        .map_err(|e| GenesisError(format!("RAM market reserve: {e}")))?;
+    ram::init_market(kv, MAX_RAM_SIZE, quote);
+    for a in &g.accounts {
+        let fail = |e: crate::ChainError| GenesisError(format!("RAM of {}: {e}", a.name));
+        let cost = ram::cost_of_bytes(&ram::market(kv), GENESIS_RAM_BYTES)
+            .ok_or_else(|| GenesisError("the RAM market cannot sell genesis RAM".into()))?;
+        let cost = cost - ram::fee(cost);
+        let paid = Asset::new(cost, g.core_symbol).map_err(|e| GenesisError(format!("RAM of {}: {e}", a.name)))?;
+        token::mint(kv, EOSIO_RAM, paid).map_err(fail)?;
+        ram::reserve(kv, a.name, paid).map_err(fail)?;
+    }
     Ok(())
 }

@@ -10,7 +10,7 @@ use civitas_protocol::codec::{Pack, Reader, Unpack};
 use civitas_protocol::{CodecError, Name};
 
 use crate::chain::Chain;
-use crate::contracts::system::{pay, tables};
+use crate::contracts::system::{names, pay, tables};
 use crate::state;
 
 /// Per-producer production statistics (SPEC §4: blocks produced and missed are public).
@@ -72,13 +72,20 @@ impl Chain {
         state::put(self.kv_mut(), tables::prodstats_key(p), &ProducerStatsRow { owner: p, stats });
     }
 
-    /// The open block was produced by `producer` (called first thing in every block).
+    /// The open block was produced by `producer` (called first thing in every block). The
+    /// day's name auction closes here too, when one is due.
     pub fn on_block_produced(&mut self, producer: Name, block_num: u32) {
         self.update_stats(producer, |st| {
             st.produced += 1;
             st.missed_in_row = 0;
             st.last_produced = block_num;
         });
+        if let Some(block) = self.pending() {
+            let _ = self.with_nested(|kv| {
+                names::close_auction(kv, block.time);
+                Ok(())
+            });
+        }
     }
 
     /// `producer` missed its slot just before the open block.

@@ -23,13 +23,20 @@ pub const EOSIO_STAKE: Name = Name::constant("eosio.stake");
 /// Holds producers' kept, unclaimed block pay until `claimrewards`.
 pub const EOSIO_BPAY: Name = Name::constant("eosio.bpay");
 
+/// Holds the tokens paid for RAM (the market's reserve).
+pub const EOSIO_RAM: Name = Name::constant("eosio.ram");
+/// Receives the 0.5% fee on RAM trades.
+pub const EOSIO_RAMFEE: Name = Name::constant("eosio.ramfee");
+/// Holds name auction bids.
+pub const EOSIO_NAMES: Name = Name::constant("eosio.names");
+
 /// The `owner` permission.
 pub const OWNER: Name = Name::constant("owner");
 /// The `active` permission.
 pub const ACTIVE: Name = Name::constant("active");
 
 /// Accounts created at genesis with the chain's native contracts and funds.
-pub const SYSTEM_ACCOUNTS: [Name; 10] = [
+pub const SYSTEM_ACCOUNTS: [Name; 13] = [
     EOSIO,
     EOSIO_TOKEN,
     EOSIO_PRODS,
@@ -40,4 +47,7 @@ pub const SYSTEM_ACCOUNTS: [Name; 10] = [
     EOSIO_ARB,
     EOSIO_STAKE,
     EOSIO_BPAY,
+    EOSIO_RAM,
+    EOSIO_RAMFEE,
+    EOSIO_NAMES,
 ];

@@ -214,9 +214,15 @@ pub fn gov_genesis() -> Genesis {
     g
 }
 
-/// The sum of the genesis balances and stakes (the supply at genesis).
+/// The supply right after genesis: the accounts' balances and stakes, plus what their genesis
+/// RAM cost (minted into `eosio.ram`).
 pub fn genesis_supply(g: &Genesis) -> i64 {
-    g.accounts.iter().map(|a| a.balance.map_or(0, |b| b.amount()) + a.stake.map_or(0, |s| s.amount())).sum()
+    let kv = civitas_chain::genesis_state::build(g).expect("genesis");
+    let listed: i64 =
+        g.accounts.iter().map(|a| a.balance.map_or(0, |b| b.amount()) + a.stake.map_or(0, |s| s.amount())).sum();
+    let ram = civitas_chain::contracts::token::balance(&kv, n("eosio.ram"), g.core_symbol).amount();
+    assert_eq!(ram, tables::global(&kv).total_ram_stake, "genesis RAM is paid into eosio.ram");
+    listed + ram
 }
 
 /// `n` units of the core token as an asset.
@@ -233,6 +239,35 @@ pub fn delegatebw(from: &str, to: &str, net: &str, cpu: &str, transfer: bool) ->
         transfer,
     };
     sys("delegatebw", from, &a)
+}
+
+pub fn buyram(payer: &str, receiver: &str, quant: &str) -> Action {
+    use civitas_chain::contracts::system::BuyRam;
+    sys("buyram", payer, &BuyRam { payer: n(payer), receiver: n(receiver), quant: asset(quant) })
+}
+
+pub fn buyrambytes(payer: &str, receiver: &str, bytes: u32) -> Action {
+    use civitas_chain::contracts::system::BuyRamBytes;
+    sys("buyrambytes", payer, &BuyRamBytes { payer: n(payer), receiver: n(receiver), bytes })
+}
+
+pub fn sellram(account: &str, bytes: i64) -> Action {
+    use civitas_chain::contracts::system::SellRam;
+    sys("sellram", account, &SellRam { account: n(account), bytes })
+}
+
+pub fn bidname(bidder: &str, newname: &str, bid: &str) -> Action {
+    use civitas_chain::contracts::system::BidName;
+    sys("bidname", bidder, &BidName { bidder: n(bidder), newname: n(newname), bid: asset(bid) })
+}
+
+/// `newaccount` by `creator` with `key(name)` for owner and active.
+pub fn newaccount(creator: &str, name: &str) -> Action {
+    use civitas_chain::contracts::system::NewAccount;
+    let k = key(name).public_key();
+    let auth = civitas_protocol::Authority::single_key(k);
+    let a = NewAccount { creator: n(creator), name: n(name), owner: auth.clone(), active: auth };
+    sys("newaccount", creator, &a)
 }
 
 pub fn undelegatebw(from: &str, to: &str, net: &str, cpu: &str) -> Action {
@@ -407,11 +442,16 @@ pub fn check_invariants(chain: &Chain, genesis_supply: i64) {
     assert_eq!(balance(chain, "eosio.stake").amount(), delband_total + refunds_total, "eosio.stake = stakes + refunds");
     assert_eq!(g.total_staked, delband_total);
     let userres = all_rows(chain, n("eosio"), n("userres"));
-    assert_eq!(userres.len(), received_by.len());
-    for (_, _, v) in userres {
-        let u = UserResources::unpack_exact(&v).unwrap();
-        assert_eq!(received_by[&u.owner], (u.net_weight.amount(), u.cpu_weight.amount()));
+    let mut ram_bytes = 0;
+    for (_, _, v) in &userres {
+        let u = UserResources::unpack_exact(v).unwrap();
+        let got = received_by.get(&u.owner).copied().unwrap_or((0, 0));
+        assert_eq!(got, (u.net_weight.amount(), u.cpu_weight.amount()), "userres of {}", u.owner);
+        assert!(u.ram_bytes >= 0);
+        ram_bytes += u.ram_bytes;
     }
+    assert!(received_by.keys().all(|r| userres.iter().any(|(s, _, _)| *s == r.value())), "every receiver has userres");
+    check_ram(chain, ram_bytes);
 
     let voters: Vec<VoterInfo> =
         all_rows(chain, n("eosio"), n("voters")).iter().map(|(_, _, v)| VoterInfo::unpack_exact(v).unwrap()).collect();
@@ -460,4 +500,18 @@ pub fn check_invariants(chain: &Chain, genesis_supply: i64) {
         assert_eq!(i.kept_total.amount(), i.unclaimed.amount() + i.claimed_total.amount());
     }
     assert_eq!(g.total_minted, g.total_kept + g.total_to_fund);
+}
+
+/// RAM conservation: the bytes held plus the bytes for sale are the RAM offered; `eosio.ram`
+/// holds exactly the tokens paid for the bytes held; every account's usage is what its rows
+/// cost, counted from scratch.
+pub fn check_ram(chain: &Chain, userres_ram_bytes: i64) {
+    use civitas_chain::contracts::system::ram;
+    use civitas_chain::resources::ram as accounting;
+    let g = global(chain);
+    let m = ram::market(chain.kv());
+    assert_eq!(g.total_ram_bytes_reserved as i64, userres_ram_bytes, "reserved = sum of userres.ram_bytes");
+    assert_eq!(m.base.balance.amount() as u64 + g.total_ram_bytes_reserved, g.max_ram_size, "bytes conserved");
+    assert_eq!(balance(chain, "eosio.ram").amount(), g.total_ram_stake, "eosio.ram = tokens paid for RAM held");
+    assert_eq!(accounting::stored_usage(chain.kv()), accounting::count_from_rows(chain.kv()), "RAM usage");
 }

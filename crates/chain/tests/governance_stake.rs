@@ -22,7 +22,11 @@ fn delegate_moves_tokens_to_eosio_stake_and_writes_reference_rows() {
     let d = tables::delband(h.chain.kv(), n("alice"), n("alice")).unwrap();
     assert_eq!((d.net_weight, d.cpu_weight), (asset("100.0000 CIV"), asset("50.0000 CIV")));
     let u = tables::userres(h.chain.kv(), n("alice")).unwrap();
-    assert_eq!((u.owner, u.net_weight, u.cpu_weight, u.ram_bytes), (n("alice"), d.net_weight, d.cpu_weight, 0));
+    let genesis_ram = civitas_chain::genesis_state::GENESIS_RAM_BYTES;
+    assert_eq!(
+        (u.owner, u.net_weight, u.cpu_weight, u.ram_bytes),
+        (n("alice"), d.net_weight, d.cpu_weight, genesis_ram)
+    );
     assert_eq!(voter(&h.chain, "alice").staked, 150_0000);
     assert_eq!(global(&h.chain).total_staked, 150_0000);
     check_invariants(&h.chain, supply);
@@ -69,10 +73,12 @@ fn undelegate_then_refund_after_the_delay() {
     h.fails(refund("alice"), "refund request not found");
     check_invariants(&h.chain, supply);
 
-    // Unstaking everything erases the delband and userres rows; the voter row stays.
+    // Unstaking everything erases the delband row and zeroes the userres weights (the row stays
+    // for bob's RAM); the voter row stays.
     h.ok(undelegatebw("alice", "bob", "70.0000 CIV", "90.0000 CIV"));
     assert!(tables::delband(h.chain.kv(), n("alice"), n("bob")).is_none());
-    assert!(tables::userres(h.chain.kv(), n("bob")).is_none());
+    let bob = tables::userres(h.chain.kv(), n("bob")).unwrap();
+    assert_eq!((bob.net_weight.amount(), bob.cpu_weight.amount()), (0, 0));
     assert_eq!(voter(&h.chain, "alice").staked, 0);
     check_invariants(&h.chain, supply);
 }

@@ -14,7 +14,9 @@ fn transfer_moves_tokens_and_keeps_supply() {
     assert_eq!(balance(&h.chain, "alice"), asset("987.5000 CIV"));
     assert_eq!(balance(&h.chain, "bob"), asset("1012.5000 CIV"));
     let st = civitas_chain::contracts::token::stats(h.chain.kv(), "4,CIV".parse().unwrap()).unwrap();
-    assert_eq!(st.supply, asset("4000.0000 CIV"));
+    // The genesis balances, plus what the genesis accounts' RAM cost (held by eosio.ram).
+    let ram = balance(&h.chain, "eosio.ram");
+    assert_eq!(st.supply, asset("4000.0000 CIV").checked_add(ram).unwrap());
 }
 
 #[test]
@@ -104,16 +106,20 @@ fn sys_action(name: &str, actor: &str, perm: &str, data: Vec<u8>) -> Action {
 fn newaccount_updateauth_deleteauth() {
     let mut h = Harness::new();
     let dave = key("dave");
+    // A 12-character name needs no auction.
     let na = NewAccount {
         creator: n("alice"),
-        name: n("dave"),
+        name: n("daveaccount1"),
         owner: Authority::single_key(dave.public_key()),
         active: Authority::single_key(dave.public_key()),
     };
-    h.push(vec![sys_action("newaccount", "alice", "active", na.packed())], &[&key("alice")]).unwrap();
+    // The new account's records cost RAM, which the creator buys for it in the same
+    // transaction, as Antelope wallets do.
+    let ram = buyrambytes("alice", "daveaccount1", 4096);
+    h.push(vec![sys_action("newaccount", "alice", "active", na.packed()), ram], &[&key("alice")]).unwrap();
     // A new account has no bandwidth until someone stakes for it, as an Antelope wallet does
     // when it creates one.
-    h.ok(delegatebw("alice", "dave", "1.0000 CIV", "1.0000 CIV", false));
+    h.ok(delegatebw("alice", "daveaccount1", "1.0000 CIV", "1.0000 CIV", false));
     let mut again = na.clone();
     again.creator = n("bob");
     let e = h.push(vec![sys_action("newaccount", "bob", "active", again.packed())], &[&key("bob")]).unwrap_err();
@@ -129,27 +135,27 @@ fn newaccount_updateauth_deleteauth() {
     // A custom permission under active, then delete it.
     let newkey = key("dave-trade");
     let ua = UpdateAuth {
-        account: n("dave"),
+        account: n("daveaccount1"),
         permission: n("trade"),
         parent: n("active"),
         auth: Authority::single_key(newkey.public_key()),
     };
-    h.push(vec![sys_action("updateauth", "dave", "active", ua.packed())], &[&dave]).unwrap();
+    h.push(vec![sys_action("updateauth", "daveaccount1", "active", ua.packed())], &[&dave]).unwrap();
     // The custom permission cannot authorize a transfer (its minimum is active).
-    let mut t = transfer("dave", "bob", "0.0001 CIV", "");
-    t.authorization = vec![PermissionLevel::new(n("dave"), n("trade"))];
+    let mut t = transfer("daveaccount1", "bob", "0.0001 CIV", "");
+    t.authorization = vec![PermissionLevel::new(n("daveaccount1"), n("trade"))];
     assert_eq!(h.push(vec![t], &[&newkey]).unwrap_err().code(), 3_090_005);
-    let da = DeleteAuth { account: n("dave"), permission: n("trade") };
-    h.push(vec![sys_action("deleteauth", "dave", "trade", da.packed())], &[&newkey]).unwrap();
-    assert!(civitas_chain::records::permission(h.chain.kv(), n("dave"), n("trade")).is_none());
+    let da = DeleteAuth { account: n("daveaccount1"), permission: n("trade") };
+    h.push(vec![sys_action("deleteauth", "daveaccount1", "trade", da.packed())], &[&newkey]).unwrap();
+    assert!(civitas_chain::records::permission(h.chain.kv(), n("daveaccount1"), n("trade")).is_none());
     // Owner and active cannot be deleted.
-    let da = DeleteAuth { account: n("dave"), permission: n("active") };
-    assert!(h.push(vec![sys_action("deleteauth", "dave", "owner", da.packed())], &[&dave]).is_err());
+    let da = DeleteAuth { account: n("daveaccount1"), permission: n("active") };
+    assert!(h.push(vec![sys_action("deleteauth", "daveaccount1", "owner", da.packed())], &[&dave]).is_err());
     // An invalid authority (threshold unreachable) is refused.
     let mut ua2 = ua.clone();
     ua2.auth.threshold = 5;
     assert!(matches!(
-        h.push(vec![sys_action("updateauth", "dave", "active", ua2.packed())], &[&dave]),
+        h.push(vec![sys_action("updateauth", "daveaccount1", "active", ua2.packed())], &[&dave]),
         Err(ChainError::Assert(_))
     ));
 }

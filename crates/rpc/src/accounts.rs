@@ -31,8 +31,10 @@ struct AccountSnapshot {
     userres: Option<Vec<u8>>,
     delband: Option<Vec<u8>>,
     refund: Option<Vec<u8>>,
-    /// Bytes of state the account's own records occupy.
-    ram_usage: usize,
+    /// Bytes of state the account's rows cost (what its RAM quota is charged).
+    ram_usage: i64,
+    /// Its RAM quota; `None` for an unlimited account.
+    ram_quota: Option<i64>,
     head_num: u32,
     head_time: TimePoint,
     /// (NET, CPU) allowances; `None` for an unlimited account.
@@ -55,12 +57,6 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
         let rec = records::account(kv, name)?;
         let permissions = records::permissions(kv, name);
         let balance_key = token::balance_key(name, core_symbol);
-        let ram_usage = kv.get(&records::account_key(name)).map_or(0, <[u8]>::len)
-            + permissions
-                .iter()
-                .map(|(n, _)| kv.get(&records::permission_key(name, *n)).map_or(0, <[u8]>::len))
-                .sum::<usize>()
-            + kv.get(&balance_key).map_or(0, <[u8]>::len);
         Some((
             AccountSnapshot {
                 created: rec.created,
@@ -71,7 +67,8 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
                 userres: row(kv, &tables::userres_key(name)),
                 delband: row(kv, &tables::delband_key(name, name)),
                 refund: row(kv, &tables::refund_key(name)),
-                ram_usage,
+                ram_usage: resources::ram::usage(kv, name),
+                ram_quota: resources::ram::quota(kv, name),
                 head_num: c.head().num,
                 head_time: c.head().time,
                 limits: resources::account_limits(kv, &c.chain().config().resources, name, c.head().time),
@@ -136,7 +133,7 @@ pub(crate) async fn get_account(s: Arc<Shared>, body: Value) -> ApiResult<Reply>
     if let Some(b) = snap.core_balance {
         out.insert("core_liquid_balance".into(), json!(b));
     }
-    out.insert("ram_quota".into(), json!(-1));
+    out.insert("ram_quota".into(), json!(snap.ram_quota.unwrap_or(-1)));
     out.insert("net_weight".into(), net_weight);
     out.insert("cpu_weight".into(), cpu_weight);
     out.insert("net_limit".into(), net_limit);

@@ -131,6 +131,10 @@ fn every_command_parses_with_every_global_option() {
         vec!["delegatebw", "a", "b", "1.0000 CIV", "1.0000 CIV", "--transfer"],
         vec!["undelegatebw", "a", "b", "1.0000 CIV", "1.0000 CIV"],
         vec!["refund", "a"],
+        vec!["buyram", "a", "b", "1.0000 CIV"],
+        vec!["buyram", "a", "b", "8", "--kbytes"],
+        vec!["sellram", "a", "100"],
+        vec!["bidname", "a", "b", "1.0000 CIV"],
         vec!["regproducer", "a", &k, "https://a", "1"],
         vec!["unregprod", "a"],
         vec!["voteproducer", "prods", "a", "b", "c"],
@@ -201,16 +205,34 @@ fn system(args: &[&str]) -> Vec<(String, String, Value)> {
 fn system_actions_match_the_abi_fields() {
     let k = PrivateKey::from_seed("k").public_key().to_string();
     let acts = system(&["newaccount", "alice", "newbie", &k, "--stake-net", "1.0000 CIV"]);
-    assert_eq!(acts.len(), 2);
+    assert_eq!(acts.len(), 3);
     assert_eq!(acts[0].0, "eosio::newaccount");
     assert_eq!(acts[0].1, "alice@active");
     assert_eq!(acts[0].2["owner"]["keys"][0]["key"], k.as_str());
     assert_eq!(acts[0].2["active"], acts[0].2["owner"]);
+    // RAM for the new account's records: cleos's default of 8 KiB.
+    assert_eq!(acts[1].0, "eosio::buyrambytes");
+    assert_eq!(acts[1].2, json!({"payer": "alice", "receiver": "newbie", "bytes": 8192}));
     assert_eq!(
-        acts[1].2,
+        acts[2].2,
         json!({"from": "alice", "receiver": "newbie", "stake_net_quantity": "1.0000 CIV",
                "stake_cpu_quantity": "0.0000 CIV", "transfer": false})
     );
+    let acts = system(&["newaccount", "alice", "newbie", &k, "--buy-ram", "2.5000 CIV"]);
+    assert_eq!((acts.len(), acts[1].0.as_str()), (2, "eosio::buyram"));
+    assert_eq!(acts[1].2, json!({"payer": "alice", "receiver": "newbie", "quant": "2.5000 CIV"}));
+    let acts = system(&["newaccount", "alice", "newbie", &k, "--buy-ram-kbytes", "3"]);
+    assert_eq!(acts[1].2["bytes"], 3072);
+    let acts = system(&["buyram", "alice", "bob", "1.0000 CIV"]);
+    assert_eq!(acts[0].2, json!({"payer": "alice", "receiver": "bob", "quant": "1.0000 CIV"}));
+    let acts = system(&["buyram", "alice", "bob", "16", "--kbytes"]);
+    assert_eq!((acts[0].0.as_str(), &acts[0].2["bytes"]), ("eosio::buyrambytes", &json!(16384)));
+    let acts = system(&["buyram", "alice", "bob", "100", "-b"]);
+    assert_eq!(acts[0].2["bytes"], 100);
+    let acts = system(&["sellram", "bob", "1024"]);
+    assert_eq!(acts[0].2, json!({"account": "bob", "bytes": 1024}));
+    let acts = system(&["bidname", "bob", "short", "10.0000 CIV"]);
+    assert_eq!(acts[0].2, json!({"bidder": "bob", "newname": "short", "bid": "10.0000 CIV"}));
     let acts = system(&["voteproducer", "prods", "carol", "zed", "bp1", "bp1", "abc"]);
     assert_eq!(acts[0].2, json!({"voter": "carol", "proxy": "", "producers": ["abc", "bp1", "zed"]}));
     let acts = system(&["voteproducer", "proxy", "carol", "prox"]);
@@ -234,6 +256,11 @@ fn system_argument_rules() {
     };
     let e = actions(s.command, &[]).err().unwrap().to_string();
     assert_eq!(e, "--transfer: needs --stake-net or --stake-cpu");
+    let WalletCommand::System(s) = parse(&["system", "buyram", "a", "b", "1.5", "--kbytes"]).unwrap() else { panic!() };
+    assert!(matches!(actions(s.command, &[]), Err(WalletError::Arg { field, .. }) if field == "AMOUNT"));
+    let WalletCommand::System(s) = parse(&["system", "buyram", "a", "b", "12"]).unwrap() else { panic!() };
+    assert!(matches!(actions(s.command, &[]), Err(WalletError::Arg { field, .. }) if field == "AMOUNT"));
+    assert!(parse(&["system", "newaccount", "a", "b", &k, "--buy-ram-kbytes", "8", "--buy-ram", "1.0000 CIV"]).is_err());
     let many: Vec<String> =
         (0..31u8).map(|i| format!("p{}{}", (b'a' + i / 26) as char, (b'a' + i % 26) as char)).collect();
     let mut args = vec!["system", "voteproducer", "prods", "v"];

@@ -173,6 +173,14 @@ pub(crate) fn render_account(v: &Value) -> String {
         ("privileged", s(&v["privileged"])),
         ("balance", asset_or_dash(&v["core_liquid_balance"])),
     ];
+    // Resources as cleos shows them: RAM used of the quota, NET and CPU used of the allowance.
+    let limited = |used: &Value, max: &Value, unit: &str| match (used.as_i64(), max.as_i64()) {
+        (Some(u), Some(m)) if m >= 0 => format!("{u} of {m} {unit} used, {} {unit} available", (m - u).max(0)),
+        _ => "unlimited".to_string(),
+    };
+    pairs.push(("ram", limited(&v["ram_usage"], &v["ram_quota"], "bytes")));
+    pairs.push(("net", limited(&v["net_limit"]["used"], &v["net_limit"]["max"], "bytes")));
+    pairs.push(("cpu", limited(&v["cpu_limit"]["used"], &v["cpu_limit"]["max"], "us")));
     let res = &v["total_resources"];
     if res.is_object() {
         pairs.push(("staked to it", format!("net {}, cpu {}", s(&res["net_weight"]), s(&res["cpu_weight"]))));

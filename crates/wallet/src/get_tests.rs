@@ -24,8 +24,10 @@ fn info() {
 fn account_with_stake_votes_and_permission_tree() {
     let key = "PUB_K1_6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5BoDq63";
     let v = json!({"account_name": "alice", "created": "2027-01-15T08:00:00.000", "privileged": false,
-        "core_liquid_balance": "980.0000 CIV",
-        "total_resources": {"owner": "alice", "net_weight": "10.0000 CIV", "cpu_weight": "10.0000 CIV", "ram_bytes": 0},
+        "core_liquid_balance": "980.0000 CIV", "ram_quota": 9592, "ram_usage": 3409,
+        "net_limit": {"used": 120, "available": 99880, "max": 100000},
+        "cpu_limit": {"used": 64, "available": -1, "max": -1},
+        "total_resources": {"owner": "alice", "net_weight": "10.0000 CIV", "cpu_weight": "10.0000 CIV", "ram_bytes": 8192},
         "self_delegated_bandwidth": {"from": "alice", "to": "alice", "net_weight": "10.0000 CIV",
                                      "cpu_weight": "10.0000 CIV"},
         "refund_request": null,
@@ -46,6 +48,9 @@ fn account_with_stake_votes_and_permission_tree() {
              created       2027-01-15T08:00:00.000\n\
              privileged    false\n\
              balance       980.0000 CIV\n\
+             ram           3409 of 9592 bytes used, 6183 bytes available\n\
+             net           120 of 100000 bytes used, 99880 bytes available\n\
+             cpu           unlimited\n\
              staked to it  net 10.0000 CIV, cpu 10.0000 CIV\n\
              self-staked   net 10.0000 CIV, cpu 10.0000 CIV\n\
              votes         bp1, bp2\n\

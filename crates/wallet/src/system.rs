@@ -52,6 +52,54 @@ pub enum SystemCommand {
         /// Give the stake (and its vote) to the new account instead of keeping it.
         #[arg(long)]
         transfer: bool,
+        /// RAM to buy for the new account, in KiB (same transaction) [default: 8 unless
+        /// --buy-ram-bytes or --buy-ram is given]. Its own records take about 2.8 KB.
+        #[arg(long, value_name = "KIB", conflicts_with_all = ["buy_ram_bytes", "buy_ram"])]
+        buy_ram_kbytes: Option<u32>,
+        /// RAM to buy for the new account, in bytes.
+        #[arg(long, value_name = "BYTES", conflicts_with = "buy_ram")]
+        buy_ram_bytes: Option<u32>,
+        /// Tokens to spend on RAM for the new account, e.g. "1.0000 CIV".
+        #[arg(long, value_name = "QUANTITY", value_parser = args::quantity)]
+        buy_ram: Option<Asset>,
+    },
+    /// Buy RAM on the market: AMOUNT is tokens (e.g. "1.0000 CIV"), or a size with --kbytes or
+    /// --bytes.
+    Buyram {
+        /// Who pays.
+        #[arg(value_parser = args::name)]
+        payer: Name,
+        /// Who gets the RAM.
+        #[arg(value_parser = args::name)]
+        receiver: Name,
+        /// Tokens to spend, or the size to buy with --kbytes / --bytes.
+        amount: String,
+        /// AMOUNT is KiB of RAM.
+        #[arg(long, short = 'k', conflicts_with = "bytes")]
+        kbytes: bool,
+        /// AMOUNT is bytes of RAM.
+        #[arg(long, short = 'b')]
+        bytes: bool,
+    },
+    /// Sell RAM back to the market (0.5% fee).
+    Sellram {
+        /// The account selling.
+        #[arg(value_parser = args::name)]
+        account: Name,
+        /// Bytes to sell.
+        bytes: i64,
+    },
+    /// Bid on a premium name (shorter than 12 characters, no dot); the highest bid a day old wins.
+    Bidname {
+        /// Who bids.
+        #[arg(value_parser = args::name)]
+        bidder: Name,
+        /// The name.
+        #[arg(value_parser = args::name)]
+        newname: Name,
+        /// The bid, e.g. "10.0000 CIV" (at least 10% above the current one).
+        #[arg(value_parser = args::quantity)]
+        bid: Asset,
     },
     /// Stake tokens (vote weight) to an account.
     Delegatebw {
@@ -205,7 +253,18 @@ fn single_key(key: &PublicKey) -> Value {
 pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<Vec<ActionSpec>, WalletError> {
     let n = |x: Name| x.to_string();
     Ok(match command {
-        SystemCommand::Newaccount { creator, name, owner_key, active_key, stake_net, stake_cpu, transfer } => {
+        SystemCommand::Newaccount {
+            creator,
+            name,
+            owner_key,
+            active_key,
+            stake_net,
+            stake_cpu,
+            transfer,
+            buy_ram_kbytes,
+            buy_ram_bytes,
+            buy_ram,
+        } => {
             let active = active_key.unwrap_or(owner_key);
             let auth = auth_or(p, creator);
             let mut list = vec![eosio(
@@ -214,6 +273,13 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
                 json!({"creator": n(creator), "name": n(name), "owner": single_key(&owner_key),
                        "active": single_key(&active)}),
             )];
+            // The new account pays for its own records, so RAM is bought in the same
+            // transaction (cleos's default: 8 KiB).
+            list.push(match (buy_ram, buy_ram_bytes) {
+                (Some(quant), _) => buy_tokens(creator, name, quant, auth.clone()),
+                (None, Some(bytes)) => buy_bytes(creator, name, bytes, auth.clone()),
+                (None, None) => buy_bytes(creator, name, kib(buy_ram_kbytes.unwrap_or(8))?, auth.clone()),
+            });
             if let Some(first) = stake_net.or(stake_cpu) {
                 // A stake given for one resource only stakes zero of the same token for the other.
                 let zero = Asset::zero(first.symbol());
@@ -230,6 +296,27 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
             }
             list
         }
+        SystemCommand::Buyram { payer, receiver, amount, kbytes, bytes } => {
+            let auth = auth_or(p, payer);
+            if kbytes || bytes {
+                let size: u32 = amount
+                    .trim()
+                    .parse()
+                    .map_err(|_| WalletError::arg("AMOUNT", format!("{amount:?} is not a whole number of bytes")))?;
+                vec![buy_bytes(payer, receiver, if kbytes { kib(size)? } else { size }, auth)]
+            } else {
+                let quant = args::quantity(&amount).map_err(|e| WalletError::arg("AMOUNT", e))?;
+                vec![buy_tokens(payer, receiver, quant, auth)]
+            }
+        }
+        SystemCommand::Sellram { account, bytes } => {
+            vec![eosio("sellram", auth_or(p, account), json!({"account": n(account), "bytes": bytes}))]
+        }
+        SystemCommand::Bidname { bidder, newname, bid } => vec![eosio(
+            "bidname",
+            auth_or(p, bidder),
+            json!({"bidder": n(bidder), "newname": n(newname), "bid": bid.to_string()}),
+        )],
         SystemCommand::Delegatebw { from, receiver, stake_net_quantity, stake_cpu_quantity, transfer } => {
             vec![delegate(from, receiver, stake_net_quantity, stake_cpu_quantity, transfer, auth_or(p, from))]
         }
@@ -288,6 +375,22 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
                    "hardware": hardware, "software": software}),
         )],
     })
+}
+
+fn kib(k: u32) -> Result<u32, WalletError> {
+    k.checked_mul(1024).ok_or_else(|| WalletError::arg("--kbytes", format!("{k} KiB is too much")))
+}
+
+fn buy_bytes(payer: Name, receiver: Name, bytes: u32, auth: Vec<PermissionLevel>) -> ActionSpec {
+    eosio("buyrambytes", auth, json!({"payer": payer.to_string(), "receiver": receiver.to_string(), "bytes": bytes}))
+}
+
+fn buy_tokens(payer: Name, receiver: Name, quant: Asset, auth: Vec<PermissionLevel>) -> ActionSpec {
+    eosio(
+        "buyram",
+        auth,
+        json!({"payer": payer.to_string(), "receiver": receiver.to_string(), "quant": quant.to_string()}),
+    )
 }
 
 fn delegate(

@@ -3,6 +3,7 @@
 //! * [`accumulator`] — the usage accumulator (moving average over a window of ordinals).
 //! * [`elastic`] — the elastic virtual block limits.
 //! * [`billing`] — the deterministic CPU cost schedule and NET in words.
+//! * [`ram`] — RAM: what each account's rows cost and its quota.
 //!
 //! Every account that authorizes a transaction is billed its whole CPU and NET. An account's
 //! allowance over the 24 h window is its share of the staked weight (`userres`) times the
@@ -15,6 +16,7 @@
 pub mod accumulator;
 pub mod billing;
 pub mod elastic;
+pub mod ram;
 
 use civitas_protocol::{Name, TimePoint};
 

@@ -262,6 +262,17 @@ impl Kv {
         self.marks.push(seg.entries.len());
     }
 
+    /// The writes of the innermost nested session so far, oldest first: each key with the value
+    /// it had before that write (`None`: the row did not exist). A key written twice appears
+    /// twice; its first entry holds the value from before the session.
+    pub fn session_changes(&self) -> impl Iterator<Item = (&RowKey, Option<&[u8]>)> {
+        let entries = self.segments.back().map_or(&[][..], |seg| {
+            let start = self.marks.last().copied().unwrap_or(0).min(seg.entries.len());
+            &seg.entries[start..]
+        });
+        entries.iter().map(|e| (&e.key, e.old.as_deref()))
+    }
+
     /// Keeps the changes of the innermost nested session.
     pub fn commit_nested(&mut self) {
         self.marks.pop().expect("no nested session to commit");

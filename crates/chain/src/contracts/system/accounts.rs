@@ -89,8 +89,8 @@ pub(super) fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let text = a.name.to_string();
     check(!text.is_empty() && text.len() <= 12, "account names must be 1 to 12 characters")?;
     check(!text.starts_with('.'), "account names cannot start with a dot")?;
+    let privileged = records::account(ctx.kv, a.creator).is_some_and(|r| r.privileged);
     if text.starts_with("eosio.") {
-        let privileged = records::account(ctx.kv, a.creator).is_some_and(|r| r.privileged);
         check(privileged, "only privileged accounts can have names that start with 'eosio.'")?;
     }
     if ctx.is_account(a.name) {
@@ -98,7 +98,21 @@ pub(super) fn newaccount(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     }
     validate_authority(ctx, &a.owner, "owner")?;
     validate_authority(ctx, &a.active, "active")?;
+    if !privileged {
+        super::names::claim_name(ctx.kv, a.creator, a.name)?;
+    }
     create_account(ctx.kv, a.name, a.owner, a.active, ctx.block.time, false);
+    // Its resources row, as Antelope's system contract makes it: no stake, no RAM bought. The
+    // account's records and this row are billed to it when the transaction settles, so the
+    // transaction must also buy it RAM (`buyrambytes`), as wallets do.
+    let core = super::tables::global(ctx.kv).core_symbol;
+    let res = super::tables::UserResources {
+        owner: a.name,
+        net_weight: civitas_protocol::Asset::zero(core),
+        cpu_weight: civitas_protocol::Asset::zero(core),
+        ram_bytes: 0,
+    };
+    state::put(ctx.kv, super::tables::userres_key(a.name), &res);
     Ok(())
 }
 

@@ -6,12 +6,16 @@
 //! * [`producers`] — `regproducer`, `unregprod`, `setprodmeta`, `setpayrate`.
 //! * [`voting`] — `voteproducer`, `regproxy`.
 //! * [`pay`] — pay per irreversible block, `claimrewards`.
+//! * [`ram`] — the RAM market: `buyram`, `buyrambytes`, `sellram`.
+//! * [`names`] — premium names: `bidname`, auctions, who may create which name.
 //! * [`tables`] — the rows, as the `eosio` ABI declares them.
 
 pub mod accounts;
 mod countries;
+pub mod names;
 pub mod pay;
 pub mod producers;
+pub mod ram;
 pub mod stake;
 pub mod tables;
 pub mod voting;
@@ -23,8 +27,10 @@ pub use accounts::{
     UPDATEAUTH,
 };
 pub use countries::ISO_3166_ALPHA2;
+pub use names::BidName;
 pub use pay::ClaimRewards;
 pub use producers::{RegProducer, SetPayRate, SetProdMeta, UnregProd};
+pub use ram::{BuyRam, BuyRamBytes, SellRam};
 pub use stake::{DelegateBw, Refund, UndelegateBw};
 pub use voting::{RegProxy, VoteProducer};
 
@@ -52,6 +58,15 @@ pub const REGPROXY: Name = Name::constant("regproxy");
 /// The `claimrewards` action name.
 pub const CLAIMREWARDS: Name = Name::constant("claimrewards");
 
+/// The `buyram` action name.
+pub const BUYRAM: Name = Name::constant("buyram");
+/// The `buyrambytes` action name.
+pub const BUYRAMBYTES: Name = Name::constant("buyrambytes");
+/// The `sellram` action name.
+pub const SELLRAM: Name = Name::constant("sellram");
+/// The `bidname` action name.
+pub const BIDNAME: Name = Name::constant("bidname");
+
 /// Applies an `eosio` action; `Ok(false)` for an unknown action.
 pub fn apply(ctx: &mut ApplyContext<'_>) -> Result<bool, ChainError> {
     match ctx.action.name {
@@ -68,6 +83,10 @@ pub fn apply(ctx: &mut ApplyContext<'_>) -> Result<bool, ChainError> {
         VOTEPRODUCER => voting::voteproducer(ctx)?,
         REGPROXY => voting::regproxy(ctx)?,
         CLAIMREWARDS => pay::claimrewards(ctx)?,
+        BUYRAM => ram::buyram(ctx)?,
+        BUYRAMBYTES => ram::buyrambytes(ctx)?,
+        SELLRAM => ram::sellram(ctx)?,
+        BIDNAME => names::bidname(ctx)?,
         _ => return Ok(false),
     }
     Ok(true)

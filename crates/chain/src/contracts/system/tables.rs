@@ -225,7 +225,7 @@ pub struct UserResources {
     pub net_weight: Asset,
     /// CPU stake received.
     pub cpu_weight: Asset,
-    /// RAM bytes (always 0: Civitas has no RAM market).
+    /// RAM bytes bought (the quota is this plus the gift, `resources::ram::RAM_GIFT_BYTES`).
     pub ram_bytes: i64,
 }
 
@@ -282,6 +282,14 @@ pub struct GlobalState {
     pub total_claimed: i64,
     /// Irreversible blocks paid.
     pub paid_blocks: u64,
+    /// RAM the chain offers, in bytes (Antelope's `max_ram_size`).
+    pub max_ram_size: u64,
+    /// RAM held by accounts (bought, or given at genesis).
+    pub total_ram_bytes_reserved: u64,
+    /// Tokens paid into `eosio.ram` for the RAM held (Antelope's `total_ram_stake`).
+    pub total_ram_stake: i64,
+    /// When the last name auction closed (Antelope's `last_name_close`).
+    pub last_name_close: TimePoint,
 }
 
 civitas_protocol::packable_struct!(GlobalState {
@@ -300,7 +308,11 @@ civitas_protocol::packable_struct!(GlobalState {
     total_kept,
     total_to_fund,
     total_claimed,
-    paid_blocks
+    paid_blocks,
+    max_ram_size,
+    total_ram_bytes_reserved,
+    total_ram_stake,
+    last_name_close
 });
 
 /// A `prodinfo` row (`producer_pay_info`, Civitas): keep rate, pay and diversity metadata.
