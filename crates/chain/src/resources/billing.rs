@@ -41,6 +41,11 @@ pub const ACTION_COSTS: &[(Name, Name, u64)] = &[
     (EOSIO, Name::constant("setprodmeta"), 5),
     (EOSIO, Name::constant("setpayrate"), 5),
     (EOSIO, Name::constant("claimrewards"), 20),
+    // Two balance changes and the market's arithmetic; a bid also reads and writes its index.
+    (EOSIO, Name::constant("buyram"), 10),
+    (EOSIO, Name::constant("buyrambytes"), 10),
+    (EOSIO, Name::constant("sellram"), 10),
+    (EOSIO, Name::constant("bidname"), 10),
 ];
 
 /// The cost of one action.
