@@ -37,6 +37,8 @@ pub const PERMISSION_OVERHEAD: i64 = 224;
 pub const RAM_GIFT_BYTES: i64 = 1400;
 
 const T_RAMUSAGE: u64 = Name::constant("ramusage").value();
+const T_ACCOUNT: u64 = Name::constant("account").value();
+const T_PERMISSION: u64 = Name::constant("permission").value();
 
 fn usage_key(account: Name) -> RowKey {
     RowKey::chain(T_RAMUSAGE, 0, account.value())
@@ -69,6 +71,11 @@ pub fn payer_of(key: &RowKey, value: &[u8]) -> Option<Name> {
             }
         }
     }
+}
+
+/// True for the chain records that belong to an account (its record and its permissions).
+fn is_billed_record(key: &RowKey) -> bool {
+    key.table == T_ACCOUNT || key.table == T_PERMISSION
 }
 
 /// The billable size of a row of `len` bytes at `key`.
@@ -136,18 +143,22 @@ pub fn settle(kv: &mut Kv) -> Result<(), ChainError> {
 /// per-block writes, which cannot be refused). Returns the accounts whose usage grew and those
 /// whose `userres` row was written.
 pub fn charge(kv: &mut Kv) -> (Vec<Name>, Vec<Name>) {
-    // The value each key had before the session: its first journal entry.
-    let mut before: BTreeMap<RowKey, Option<(Name, i64)>> = BTreeMap::new();
+    // The value each billable key had before the session: its first journal entry. A stable
+    // sort keeps the first entry of each key first, so `dedup` keeps exactly that one. A
+    // transfer brings two entries here (its balances); the chain's own records are skipped.
+    let mut before: Vec<(RowKey, Option<(Name, i64)>)> = kv
+        .session_changes()
+        .filter(|(key, _)| key.space == Space::Contract || is_billed_record(key))
+        .map(|(key, old)| (*key, priced(key, old)))
+        .collect();
+    before.sort_by_key(|e| e.0);
+    before.dedup_by_key(|e| e.0);
     // Accounts whose quota may have shrunk (`sellram`): checked even if their usage did not grow.
     let mut requota: Vec<Name> = Vec::new();
-    for (key, old) in kv.session_changes() {
-        if key.table == T_RAMUSAGE && key.space == Space::Chain {
-            continue;
-        }
+    for (key, _) in &before {
         if *key == tables::userres_key(Name(key.scope)) && !requota.contains(&Name(key.scope)) {
             requota.push(Name(key.scope));
         }
-        before.entry(*key).or_insert_with(|| priced(key, old));
     }
     let mut deltas: Vec<(Name, i64)> = Vec::new();
     let mut add = |who: Name, d: i64| match deltas.iter_mut().find(|(n, _)| *n == who) {
