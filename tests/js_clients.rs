@@ -1,7 +1,8 @@
 //! Issue 6 (client tests in CI): the unmodified eosjs 22 and @wharfkit/antelope, pinned in
 //! `tests/js/package-lock.json`, run `tests/js/clients.test.mjs` against a real localnet:
 //! get_info through both, an eosjs transfer, a Wharfkit transfer with compression, an eosjs
-//! voteproducer, and reads of balances, the `voters` row and the `producers` table.
+//! voteproducer, reads of balances, the `voters` row and the `producers` table, and Wharfkit's
+//! account and resources kits (issue 11: CPU/NET/RAM of alice, a RAM purchase at the quoted price).
 //!
 //! Needs Node.js ≥ 20 with npm; the pinned packages are installed on first run with
 //! `npm ci --prefix tests/js` (docs/clients.md).
@@ -23,7 +24,8 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
 fn eosjs_and_wharfkit_against_a_localnet() {
     let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("js");
     let installed = |p: &str| js.join("node_modules").join(p).join("package.json").is_file();
-    if !["eosjs", "@wharfkit/antelope"].iter().all(|p| installed(p)) {
+    const PACKAGES: [&str; 4] = ["eosjs", "@wharfkit/antelope", "@wharfkit/account", "@wharfkit/resources"];
+    if !PACKAGES.iter().all(|p| installed(p)) {
         // First run on this machine: install exactly the versions in package-lock.json.
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
@@ -32,7 +34,7 @@ fn eosjs_and_wharfkit_against_a_localnet() {
             .expect("npm (Node.js ≥ 20) is on PATH");
         assert!(status.success(), "`npm ci --prefix tests/js` failed");
     }
-    for package in ["eosjs", "@wharfkit/antelope"] {
+    for package in PACKAGES {
         assert!(
             js.join("node_modules").join(package).join("package.json").is_file(),
             "{package} is not installed in tests/js/node_modules: run `npm ci --prefix tests/js` first \

@@ -41,6 +41,9 @@ import {
     UInt32,
     UInt64,
 } from '@wharfkit/antelope';
+import { AccountKit } from '@wharfkit/account';
+import { ChainDefinition } from '@wharfkit/common';
+import { Resources } from '@wharfkit/resources';
 
 const URL = process.env.CIVITAS_URL;
 const ACCOUNTS = process.env.CIVITAS_ACCOUNTS;
@@ -743,4 +746,51 @@ test('requests refused before any handler still get Antelope error JSON', TIMEOU
     const options = await fetch(`${URL}/v1/chain/get_info`, { method: 'OPTIONS' });
     assert.equal(options.status, 200);
     assert.deepEqual(await options.json(), {});
+});
+
+test("Wharfkit's account and resources kits: alice's CPU, NET and RAM, and a RAM purchase", TIMEOUT, async () => {
+    const info = await client.v1.chain.get_info();
+    const kit = new AccountKit(new ChainDefinition({ id: info.chain_id, url: URL }), { client });
+    const check = async () => {
+        const acc = await kit.load('alice');
+        const raw = await rpc.get_account('alice');
+        for (const r of ['cpu', 'net', 'ram']) {
+            const res = acc.resource(r);
+            const [used, available, max] = [res.used, res.available, res.max].map((v) => Number(String(v)));
+            assert.ok(used >= 0 && available >= 0 && max > 0, `${r}: used ${used}, available ${available}, max ${max}`);
+            assert.ok(used <= max, `${r}: used ${used} ≤ max ${max}`);
+            const want = r === 'ram' ? [raw.ram_usage, raw.ram_quota] : [raw[`${r}_limit`].used, raw[`${r}_limit`].max];
+            assert.deepEqual([used, max], want.map(Number), `${r} as get_account reports it`);
+            if (r === 'ram') assert.equal(available, max - used);
+        }
+        return acc;
+    };
+    const acc = await check();
+
+    // The resources kit reads the RAM market and samples usage per staked unit from alice.
+    const resources = new Resources({ api: client, sampleAccount: 'alice', symbol: '4,CIV' });
+    const market = await resources.v1.ram.get_state();
+    assert.equal(String(market.base.balance.symbol), '0,RAM');
+    assert.equal(String(market.quote.balance.symbol), '4,CIV');
+    const price = market.price_per(1024);
+    assert.ok(price.units.toNumber() > 0, `1 KiB costs ${price}`);
+    const sample = await resources.getSampledUsage();
+    assert.ok(Number(String(sample.cpu)) > 0 && Number(String(sample.net)) > 0, 'µs and bytes per staked unit');
+
+    // A RAM purchase built by the account kit (its own copy of the eosio ABI), signed and pushed
+    // as a Wharfkit app does: the quota grows by at least the bytes, and alice pays exactly the
+    // resources kit's quote plus the 0.5% fee (both round up the Bancor input the same way).
+    const action = acc.buyRamBytes(2048);
+    action.authorization = [PermissionLevel.from('alice@active')];
+    const before = { quota: Number((await rpc.get_account('alice')).ram_quota), balance: await balance('alice') };
+    const quoted = (await resources.v1.ram.get_state()).price_per(2048).units.toNumber();
+    const fresh = await client.v1.chain.get_info();
+    const transaction = Transaction.from({ ...fresh.getTransactionHeader(90), actions: [action] });
+    const signature = PrivateKey.from(alice.private_key).signDigest(transaction.signingDigest(info.chain_id));
+    const packed = PackedTransaction.fromSigned(SignedTransaction.from({ ...transaction, signatures: [signature] }));
+    const res = await client.v1.chain.push_transaction(packed);
+    assertExecuted(res, 'buyrambytes through the account kit');
+    await waitFor('the RAM purchase to apply', async () => Number((await rpc.get_account('alice')).ram_quota) >= before.quota + 2048);
+    assert.equal(before.balance - (await balance('alice')), Math.ceil((quoted * 200) / 199), `the kit quoted ${quoted}`);
+    await check();
 });
