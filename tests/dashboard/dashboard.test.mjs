@@ -275,6 +275,30 @@ test('a vote cast through the API changes the ranking within a round', { timeout
   assert.ok(plan.up ? after < plan.from : after > plan.from);
 });
 
+test('the resources panel shows block usage, the RAM market and who used the chain', { timeout: 60000 }, async () => {
+  // A fresh transfer, so that someone has used the chain within the panel's window.
+  const keys = loadKeys(ACCOUNTS);
+  const client = new APIClient({ provider: new FetchProvider(BASE, { fetch }) });
+  const [from, key] = [...keys.entries()].find(([name]) => name === 'alice') ?? [...keys.entries()][0];
+  const to = [...keys.keys()].find((name) => name !== from);
+  const info = await client.v1.chain.get_info();
+  const { abi } = await client.v1.chain.get_abi('eosio.token');
+  const action = Action.from({
+    account: 'eosio.token',
+    name: 'transfer',
+    authorization: [{ actor: from, permission: 'active' }],
+    data: { from, to, quantity: '0.0001 CIV', memo: 'resources panel' },
+  }, abi);
+  const transaction = Transaction.from({ ...info.getTransactionHeader(120), actions: [action] });
+  const signature = PrivateKey.from(key).signDigest(transaction.signingDigest(info.chain_id));
+  await client.v1.chain.push_transaction(SignedTransaction.from({ ...transaction, signatures: [signature] }));
+  await until((who) => document.querySelector('#res-users tbody')?.textContent.includes(who), from, 20000, `the panel lists ${from} among the top users`);
+  await until(() => / CIV$/.test(document.getElementById('res-ram-price')?.textContent ?? ''), null, 10000, 'the RAM price shows');
+  await until(() => /µs of /.test(document.getElementById('res-cpu')?.textContent ?? ''), null, 10000, 'block CPU against the limit shows');
+  const bars = await page.evaluate(() => document.querySelectorAll('#res-blocks .res-bar').length);
+  assert.ok(bars > 0, 'the latest blocks are drawn');
+});
+
 test('lookups find an account and a block', { timeout: 30000 }, async () => {
   await page.fill('#lookup-input', 'alice');
   await page.press('#lookup-input', 'Enter');

@@ -10,6 +10,7 @@ use crate::error::ChainError;
 use crate::genesis::{Genesis, GenesisError};
 use crate::names::{ACTIVE, OWNER};
 use crate::records;
+use crate::resources::recent::RecentUsage;
 use crate::resources::{self, BlockUsage, ResourceConfig, UsageBuffer};
 use crate::state::Kv;
 
@@ -73,6 +74,8 @@ pub struct Chain {
     block_usage: BlockUsage,
     /// Account usage the open block wrote, flushed when it is sealed.
     usage_buffer: UsageBuffer,
+    /// What the last blocks billed and to whom (not state: the dashboard's resource panel).
+    recent_usage: RecentUsage,
 }
 
 impl Chain {
@@ -81,7 +84,14 @@ impl Chain {
         genesis.validate()?;
         let config = ChainConfig::new(genesis.clone());
         let kv = crate::genesis_state::build(genesis)?;
-        Ok(Chain { kv, config, pending: None, block_usage: BlockUsage::default(), usage_buffer: UsageBuffer::new() })
+        Ok(Chain {
+            kv,
+            config,
+            pending: None,
+            block_usage: BlockUsage::default(),
+            usage_buffer: UsageBuffer::new(),
+            recent_usage: RecentUsage::default(),
+        })
     }
 
     /// A chain over an existing state (snapshots, checkpoints).
@@ -92,6 +102,7 @@ impl Chain {
             pending: None,
             block_usage: BlockUsage::default(),
             usage_buffer: UsageBuffer::new(),
+            recent_usage: RecentUsage::default(),
         }
     }
 
@@ -113,6 +124,11 @@ impl Chain {
     /// The usage the open block has written so far (flushed to the state when it is sealed).
     pub fn usage_buffer(&self) -> &UsageBuffer {
         &self.usage_buffer
+    }
+
+    /// What the last sealed blocks billed, and to whom.
+    pub fn recent_usage(&self) -> &RecentUsage {
+        &self.recent_usage
     }
 
     /// The current state commitment.
@@ -144,6 +160,8 @@ impl Chain {
         let info = self.pending.take().expect("finish_block without an open block");
         let usage = std::mem::take(&mut self.block_usage);
         resources::flush_usage(&mut self.kv, &mut self.usage_buffer);
+        let rs = resources::resource_state(&self.kv);
+        self.recent_usage.seal(info.block_num, usage.cpu, usage.net, (rs.virtual_cpu_limit, rs.virtual_net_limit));
         resources::end_block(&mut self.kv, &self.config.resources, info.block_num, usage);
         self.kv.seal_block()
     }
@@ -152,6 +170,7 @@ impl Chain {
     pub fn abort_block(&mut self) {
         self.pending.take().expect("abort_block without an open block");
         self.block_usage = BlockUsage::default();
+        self.recent_usage.abort();
         self.usage_buffer.clear();
         self.kv.undo_block();
     }
@@ -323,6 +342,7 @@ impl Chain {
                 self.kv.rollback_nested();
                 return Err(e);
             }
+            self.recent_usage.bill(&payers, cpu_usage_us, net);
         }
         self.kv.commit_nested();
         Ok(TransactionTrace {

@@ -1,5 +1,5 @@
 // The Civitas dashboard (SPEC §11, docs/dashboard.md): the producer ring, finality, the
-// election, pay, diversity and the latest blocks and transactions of the node that served the
+// election, pay, diversity, resources and the latest blocks and transactions of the node that served the
 // page, kept live by the node's event stream plus polling of the views the stream does not
 // carry. Everything comes from the public API; nothing is loaded from anywhere else.
 
@@ -7,6 +7,7 @@ import { view, chain, stream, ApiError } from './api.js';
 import { h, fill, text, parseTime, int, pct, asset, compact, duration, ago, clock, short, Refresher } from './util.js';
 import { Ring } from './ring.js';
 import { timeChart, stackedBars, donut, meter } from './charts.js';
+import { renderResources } from './resources.js';
 
 /** How much head/LIB history the finality chart shows. */
 const CHART_WINDOW_MS = 3 * 60 * 1000;
@@ -487,6 +488,11 @@ function signedWhat(e) {
   return `${one(e.first)} and ${one(e.second)}`;
 }
 
+async function loadResources() {
+  const v = await load('/v1/civitas/resources', () => view('resources'));
+  if (v) renderResources(v, accountLink);
+}
+
 async function loadEvidence() {
   const ev = await load('/v1/civitas/evidence', () => view('evidence'));
   if (!ev) return;
@@ -728,6 +734,7 @@ const refresh = {
   blocks: new Refresher(loadBlocks, { minGap: 1000, every: 3000 }),
   transactions: new Refresher(loadTransactions, { minGap: 2000, every: 15000 }),
   evidence: new Refresher(loadEvidence, { minGap: 5000, every: 15000 }),
+  resources: new Refresher(loadResources, { minGap: 2000, every: 5000 }),
 };
 
 async function start() {

@@ -29,7 +29,7 @@ const MAX_BLOCKS: usize = 500;
 const DEFAULT_TRANSACTIONS: usize = 20;
 const MAX_TRANSACTIONS: usize = 100;
 
-fn ok(v: Value) -> Response {
+pub(crate) fn ok(v: Value) -> Response {
     response(StatusCode::OK, &v)
 }
 

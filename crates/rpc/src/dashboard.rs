@@ -29,7 +29,7 @@ struct Asset {
 
 /// Every asset the page loads. `index.html` is not among them: it is served at `/` with the
 /// asset hash filled in.
-const ASSETS: [Asset; 7] = [
+const ASSETS: [Asset; 8] = [
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
@@ -49,6 +49,11 @@ const ASSETS: [Asset; 7] = [
         name: "charts.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../dashboard/charts.js"),
+    },
+    Asset {
+        name: "resources.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../dashboard/resources.js"),
     },
     Asset {
         name: "util.js",

@@ -36,6 +36,7 @@ mod metrics;
 mod producers;
 mod push;
 mod render;
+mod resources;
 mod serve;
 mod server;
 mod stream;

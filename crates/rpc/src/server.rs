@@ -24,7 +24,7 @@ use crate::json::{json_response, parse_body, response};
 use crate::serve::Refused;
 use crate::{
     accounts, authorizers, blocks, chain_info, civitas, dashboard, diversity, dry_run, evidence, header_state, keys,
-    metrics, producers, push, stream, tables, trx_status, RpcConfig, RpcState,
+    metrics, producers, push, resources, stream, tables, trx_status, RpcConfig, RpcState,
 };
 
 /// The state every handler shares: the node's [`RpcState`] plus what never changes after
@@ -155,6 +155,7 @@ pub fn router(state: RpcState) -> Router {
         .route("/v1/civitas/evidence", any(evidence::evidence))
         .route("/v1/civitas/producers", any(civitas::producers))
         .route("/v1/civitas/diversity", any(diversity::diversity))
+        .route("/v1/civitas/resources", any(resources::resources))
         .route("/v1/civitas/blocks", any(civitas::blocks))
         .route("/v1/civitas/transactions", any(civitas::transactions))
         .route("/v1/civitas/transaction/{id}", any(civitas::transaction))

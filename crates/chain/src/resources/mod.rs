@@ -4,6 +4,7 @@
 //! * [`elastic`] — the elastic virtual block limits.
 //! * [`billing`] — the deterministic CPU cost schedule and NET in words.
 //! * [`ram`] — RAM: what each account's rows cost and its quota.
+//! * [`recent`] — what the last blocks used, and who (for operators; not state).
 //!
 //! Every account that authorizes a transaction is billed its whole CPU and NET. An account's
 //! allowance over the 24 h window is its share of the staked weight (`userres`) times the
@@ -17,6 +18,7 @@ pub mod accumulator;
 pub mod billing;
 pub mod elastic;
 pub mod ram;
+pub mod recent;
 
 use civitas_protocol::{Name, TimePoint};
 

@@ -217,3 +217,35 @@ async fn latest_transactions_are_listed_newest_first_and_decoded() {
     let (status, v) = node.get("/v1/civitas/transactions?limit=many").await;
     assert_error(status, &v, "bad limit");
 }
+
+#[tokio::test]
+async fn resources_view_shows_block_usage_top_users_and_the_ram_market() {
+    let node = Node::start().await;
+    node.wait_for_head(3).await;
+    let mut last = String::new();
+    for memo in ["one", "two", "three"] {
+        let (_, body) = node.transfer("alice", "bob", "1.0000 CIV", memo, &key("alice"));
+        let (status, r) = node.post("/v1/chain/push_transaction", body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{r}");
+        last = r["transaction_id"].as_str().unwrap().to_string();
+    }
+    node.wait_until_included(&last).await;
+    let (status, v) = node.get("/v1/civitas/resources").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let max = v["block_cpu_limit"].as_u64().unwrap();
+    assert!(max > 0 && v["virtual_block_cpu_limit"].as_u64().unwrap() >= max, "{v}");
+    assert!(v["virtual_block_net_limit"].as_u64().unwrap() >= v["block_net_limit"].as_u64().unwrap(), "{v}");
+    // The transfers were billed to alice in the blocks listed (newest first).
+    let blocks = v["blocks"].as_array().unwrap();
+    assert!(!blocks.is_empty() && blocks.len() <= 40, "{v}");
+    assert!(blocks.windows(2).all(|w| w[0]["block_num"].as_u64() > w[1]["block_num"].as_u64()), "{v}");
+    let billed: u64 = blocks.iter().map(|b| b["cpu_us"].as_u64().unwrap()).sum();
+    let top = &v["top_users"][0];
+    assert_eq!(top["account"], "alice", "{v}");
+    assert_eq!(top["cpu_us"].as_u64().unwrap(), billed, "alice paid everything billed: {v}");
+    assert!(top["net_bytes"].as_u64().unwrap() > 0 && top["ram_usage"].as_i64().unwrap() > 0, "{top}");
+    // The RAM market: bytes held plus bytes for sale, and the price of a KiB.
+    let ram = &v["ram"];
+    assert!(ram["total_ram_bytes_reserved"].as_u64().unwrap() < ram["max_ram_size"].as_u64().unwrap(), "{ram}");
+    assert!(ram["price_per_kib"].as_str().is_some_and(|p| p.ends_with(" CIV")), "{ram}");
+}
