@@ -261,10 +261,6 @@ pub fn signed_transfer(
     memo: &str,
     context_free_data: &[Bytes],
 ) -> Option<civitas_protocol::PackedTransaction> {
-    let i = info(url)?;
-    let chain_id: Checksum256 = i.chain_id.parse().ok()?;
-    let lib_id: Checksum256 = i.lib_id.parse().ok()?;
-    let head_time: TimePoint = i.head_time.parse().ok()?;
     let from: Name = from.parse().ok()?;
     let args = Transfer {
         from,
@@ -278,6 +274,27 @@ pub fn signed_transfer(
         authorization: vec![PermissionLevel::new(from, Name::constant("active"))],
         data: Bytes(args.packed()),
     };
-    let trx = Transaction::new(TimePointSec((head_time.millis() / 1000 + 120) as u32), &lib_id, vec![action]);
-    Some(trx.sign_with_context_free_data(&chain_id, &[key], context_free_data))
+    signed_actions(url, vec![action], &[key], context_free_data)
+}
+
+/// `actions` in one transaction signed by `keys` (over `context_free_data`), with TAPOS on the
+/// node's LIB and two minutes to expire.
+pub fn signed_actions(
+    url: &str,
+    actions: Vec<Action>,
+    keys: &[&PrivateKey],
+    context_free_data: &[Bytes],
+) -> Option<civitas_protocol::PackedTransaction> {
+    let i = info(url)?;
+    let chain_id: Checksum256 = i.chain_id.parse().ok()?;
+    let lib_id: Checksum256 = i.lib_id.parse().ok()?;
+    let head_time: TimePoint = i.head_time.parse().ok()?;
+    let trx = Transaction::new(TimePointSec((head_time.millis() / 1000 + 120) as u32), &lib_id, actions);
+    Some(trx.sign_with_context_free_data(&chain_id, keys, context_free_data))
+}
+
+/// Signs `actions` with `keys` and pushes them to `url`; returns the HTTP status and answer.
+pub fn push_actions(url: &str, actions: Vec<Action>, keys: &[&PrivateKey]) -> Option<(u16, Value)> {
+    let packed = signed_actions(url, actions, keys, &[])?;
+    post(url, "/v1/chain/push_transaction", &serde_json::to_string(&packed).ok()?)
 }
