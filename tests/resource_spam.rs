@@ -125,7 +125,7 @@ fn a_flood_from_minimum_stake_accounts_is_refused_and_honest_transfers_stay_prom
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let url = &urls[n as usize % urls.len()];
-                if i == 0 && n % 10 == 0 {
+                if i == 0 && n.is_multiple_of(10) {
                     let big = vec![Bytes(vec![7u8; 64 * 1024])];
                     if let Some((status, _)) =
                         push_transfer_with_cfd(url, &who, &key, "bob", 1, &format!("cfd {n}"), &big)
