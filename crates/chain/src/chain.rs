@@ -163,6 +163,7 @@ impl Chain {
         let rs = resources::resource_state(&self.kv);
         self.recent_usage.seal(info.block_num, usage.cpu, usage.net, (rs.virtual_cpu_limit, rs.virtual_net_limit));
         resources::end_block(&mut self.kv, &self.config.resources, info.block_num, usage);
+        crate::contracts::system::global::sync(&mut self.kv);
         self.kv.seal_block()
     }
 

@@ -3,7 +3,7 @@
 use civitas_protocol::{Asset, Authority, Name, PermissionLevel, PermissionLevelWeight};
 
 use crate::contracts::system::tables::{self, GlobalState};
-use crate::contracts::system::{create_account, producers, ram, stake, voting};
+use crate::contracts::system::{create_account, global, producers, ram, stake, voting};
 use crate::contracts::token::{self, CurrencyStats};
 use crate::genesis::{Genesis, GenesisError};
 use crate::names::{ACTIVE, EOSIO, EOSIO_PRODS, EOSIO_RAM, SYSTEM_ACCOUNTS};
@@ -91,10 +91,6 @@ fn build_governance(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
         total_to_fund: 0,
         total_claimed: 0,
         paid_blocks: 0,
-        max_ram_size: MAX_RAM_SIZE,
-        total_ram_bytes_reserved: 0,
-        total_ram_stake: 0,
-        last_name_close: t,
     };
     tables::put_global(kv, &global);
     for prod in &g.producers {
@@ -115,6 +111,45 @@ fn build_governance(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
     build_ram(kv, g)
 }
 
+/// The `global` row in Antelope's layout: the chain's limits, the RAM offered, and the
+/// election figures of genesis.
+fn antelope_global(g: &Genesis) -> global::EosioGlobalState {
+    let r = crate::resources::ResourceConfig::for_interval(g.block_interval_ms);
+    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    global::EosioGlobalState {
+        max_block_net_usage: r.net.max,
+        target_block_net_usage_pct: 1000,
+        max_transaction_net_usage: clamp(crate::chain::DEFAULT_MAX_TRANSACTION_SIZE as u64),
+        base_per_transaction_net_usage: 0,
+        net_usage_leeway: 0,
+        context_free_discount_net_usage_num: 1,
+        context_free_discount_net_usage_den: 1,
+        max_block_cpu_usage: clamp(r.cpu.max),
+        target_block_cpu_usage_pct: 1000,
+        max_transaction_cpu_usage: clamp(r.cpu.max),
+        min_transaction_cpu_usage: clamp(crate::resources::billing::BASE_US),
+        max_transaction_lifetime: g.max_transaction_lifetime_sec,
+        deferred_trx_expiration_window: 0,
+        max_transaction_delay: 0,
+        max_inline_action_size: 0,
+        max_inline_action_depth: 0,
+        max_authority_depth: crate::auth::MAX_AUTH_DEPTH as u16,
+        max_ram_size: MAX_RAM_SIZE,
+        total_ram_bytes_reserved: 0,
+        total_ram_stake: 0,
+        last_producer_schedule_update: 0,
+        last_pervote_bucket_fill: civitas_protocol::TimePoint(0),
+        pervote_bucket: 0,
+        perblock_bucket: 0,
+        total_unpaid_blocks: 0,
+        total_activated_stake: 0,
+        thresh_activated_stake_time: civitas_protocol::TimePoint(0),
+        last_producer_schedule_size: u16::try_from(g.active_producers).unwrap_or(u16::MAX),
+        total_producer_vote_weight: 0.0,
+        last_name_close: global::block_timestamp(g.initial_timestamp),
+    }
+}
+
 /// The RAM the chain offers at genesis: 8 GiB of billed state. Antelope starts at 64 GiB
 /// because nodeos maps its state to disk; a Civitas node holds its state in memory, and a
 /// producer machine of 24 GiB (../shared/research/perf.md) must hold all of it with room to
@@ -132,6 +167,7 @@ fn build_ram(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
     let quote = Asset::new((supply / 1000).max(g.core_symbol.unit()), g.core_symbol)
         .map_err(|e| GenesisError(format!("RAM market reserve: {e}")))?;
     ram::init_market(kv, MAX_RAM_SIZE, quote);
+    global::put(kv, &antelope_global(g));
     for a in &g.accounts {
         let fail = |e: crate::ChainError| GenesisError(format!("RAM of {}: {e}", a.name));
         let cost = ram::cost_of_bytes(&ram::market(kv), GENESIS_RAM_BYTES)
@@ -141,5 +177,6 @@ fn build_ram(kv: &mut Kv, g: &Genesis) -> Result<(), GenesisError> {
         token::mint(kv, EOSIO_RAM, paid).map_err(fail)?;
         ram::reserve(kv, a.name, paid).map_err(fail)?;
     }
+    global::sync(kv);
     Ok(())
 }

@@ -221,7 +221,11 @@ pub fn genesis_supply(g: &Genesis) -> i64 {
     let listed: i64 =
         g.accounts.iter().map(|a| a.balance.map_or(0, |b| b.amount()) + a.stake.map_or(0, |s| s.amount())).sum();
     let ram = civitas_chain::contracts::token::balance(&kv, n("eosio.ram"), g.core_symbol).amount();
-    assert_eq!(ram, tables::global(&kv).total_ram_stake, "genesis RAM is paid into eosio.ram");
+    assert_eq!(
+        ram,
+        civitas_chain::contracts::system::global::get(&kv).total_ram_stake,
+        "genesis RAM is paid into eosio.ram"
+    );
     listed + ram
 }
 
@@ -506,9 +510,9 @@ pub fn check_invariants(chain: &Chain, genesis_supply: i64) {
 /// holds exactly the tokens paid for the bytes held; every account's usage is what its rows
 /// cost, counted from scratch.
 pub fn check_ram(chain: &Chain, userres_ram_bytes: i64) {
-    use civitas_chain::contracts::system::ram;
+    use civitas_chain::contracts::system::{global, ram};
     use civitas_chain::resources::ram as accounting;
-    let g = global(chain);
+    let g = global::get(chain.kv());
     let m = ram::market(chain.kv());
     assert_eq!(g.total_ram_bytes_reserved as i64, userres_ram_bytes, "reserved = sum of userres.ram_bytes");
     assert_eq!(m.base.balance.amount() as u64 + g.total_ram_bytes_reserved, g.max_ram_size, "bytes conserved");

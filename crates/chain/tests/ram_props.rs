@@ -8,7 +8,7 @@
 
 mod common;
 
-use civitas_chain::contracts::system::{ram, tables};
+use civitas_chain::contracts::system::{global, ram};
 use civitas_protocol::Action;
 use common::*;
 use proptest::prelude::*;
@@ -71,7 +71,7 @@ proptest! {
         let supply0 = genesis_supply(&g);
         let mut h = Harness::metered(&g);
         let reserve = |h: &Harness| {
-            ram::market(h.chain.kv()).quote.balance.amount() - tables::global(h.chain.kv()).total_ram_stake
+            ram::market(h.chain.kv()).quote.balance.amount() - global::get(h.chain.kv()).total_ram_stake
         };
         let virtual_reserve = reserve(&h);
         for op in &ops {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use civitas_chain::contracts::system::{ram, tables};
+use civitas_chain::contracts::system::{global, ram};
 use civitas_chain::resources;
 use civitas_protocol::Asset;
 use serde_json::{json, Value};
@@ -44,7 +44,7 @@ pub(crate) async fn resources(State(s): State<Arc<Shared>>) -> Response {
                        "ram_usage": resources::ram::usage(kv, a), "ram_quota": resources::ram::quota(kv, a).unwrap_or(-1)})
             })
             .collect();
-        let g = tables::global(kv);
+        let g = global::get(kv);
         let m = ram::market(kv);
         let kib = ram::cost_of_bytes(&m, 1024).and_then(|u| Asset::new(u, core).ok());
         json!({

@@ -13,7 +13,7 @@
 //! plus 108 (the `key_value_object` and its two indices), an account 2,048 plus its record, a
 //! permission 224 plus its record (five indices and fixed fields). Rows of the chain's own
 //! bookkeeping — recent transaction ids, TAPOS, usage, the election index, the market, the
-//! `global` singleton, token stats — belong to no account and are not billed.
+//! `global` and `civglobal` singletons, token stats — belong to no account and are not billed.
 
 use std::collections::BTreeMap;
 

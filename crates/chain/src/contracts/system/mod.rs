@@ -9,9 +9,11 @@
 //! * [`ram`] — the RAM market: `buyram`, `buyrambytes`, `sellram`.
 //! * [`names`] — premium names: `bidname`, auctions, who may create which name.
 //! * [`tables`] — the rows, as the `eosio` ABI declares them.
+//! * [`global`] — the `global` singleton in Antelope's layout.
 
 pub mod accounts;
 mod countries;
+pub mod global;
 pub mod names;
 pub mod pay;
 pub mod producers;

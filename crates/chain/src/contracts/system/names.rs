@@ -12,7 +12,7 @@
 
 use civitas_protocol::{Asset, Name, TimePoint};
 
-use super::tables;
+use super::{global, tables};
 use crate::contracts::{token, ApplyContext};
 use crate::error::{check, ChainError};
 use crate::names::{EOSIO, EOSIO_NAMES};
@@ -152,8 +152,8 @@ pub(super) fn bidname(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
 /// Closes the auction of the highest open bid if a day has passed since the last close and
 /// the bid has stood for a day (called at the start of every block).
 pub fn close_auction(kv: &mut Kv, now: TimePoint) {
-    let mut g = tables::global(kv);
-    if now.0 - g.last_name_close.0 <= AUCTION_DAY_MS * 1000 {
+    let mut g = global::get(kv);
+    if now.0 - global::from_block_timestamp(g.last_name_close).0 <= AUCTION_DAY_MS * 1000 {
         return;
     }
     let lo = RowKey::chain(T_BIDRANK, 0, 0);
@@ -163,8 +163,8 @@ pub fn close_auction(kv: &mut Kv, now: TimePoint) {
     if now.0 - b.last_bid_time.0 <= AUCTION_DAY_MS * 1000 {
         return;
     }
-    g.last_name_close = now;
-    tables::put_global(kv, &g);
+    g.last_name_close = global::block_timestamp(now);
+    global::put(kv, &g);
     let closed = NameBid { high_bid: -b.high_bid, ..b.clone() };
     put_bid(kv, Some(&b), &closed);
 }

@@ -10,6 +10,7 @@
 
 use civitas_protocol::{Asset, Name, Symbol, SymbolCode};
 
+use super::global;
 use super::tables::{self, UserResources};
 use crate::contracts::{token, ApplyContext};
 use crate::error::{check, ChainError};
@@ -119,12 +120,11 @@ pub fn reserve(kv: &mut Kv, receiver: Name, tokens: Asset) -> Result<i64, ChainE
     m.base.balance =
         Asset::new(m.base.balance.amount() - bytes, ram_symbol()).map_err(|e| ChainError::Assert(e.to_string()))?;
     state::put(kv, market_key(), &m);
-    let mut g = tables::global(kv);
+    let mut g = global::get(kv);
     g.total_ram_bytes_reserved += bytes as u64;
     g.total_ram_stake += tokens.amount();
-    let core = g.core_symbol;
-    tables::put_global(kv, &g);
-    add_ram(kv, receiver, bytes, core)?;
+    global::put(kv, &g);
+    add_ram(kv, receiver, bytes, tokens.symbol())?;
     Ok(bytes)
 }
 
@@ -217,8 +217,8 @@ pub(super) fn sellram(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     let mut m = market(ctx.kv);
     let tokens = bancor_output(m.base.balance.amount(), m.quote.balance.amount(), a.bytes);
     check(tokens > 1, "token amount received from selling ram is too low")?;
-    let mut g = tables::global(ctx.kv);
-    let core = g.core_symbol;
+    let core = tables::global(ctx.kv).core_symbol;
+    let mut g = global::get(ctx.kv);
     let asset = |a: i64, s: Symbol| Asset::new(a, s).map_err(|e| ChainError::Assert(e.to_string()));
     m.base.balance = asset(m.base.balance.amount() + a.bytes, ram_symbol())?;
     m.quote.balance = asset(m.quote.balance.amount() - tokens, core)?;
@@ -226,7 +226,7 @@ pub(super) fn sellram(ctx: &mut ApplyContext<'_>) -> Result<(), ChainError> {
     g.total_ram_bytes_reserved = g.total_ram_bytes_reserved.saturating_sub(a.bytes as u64);
     g.total_ram_stake -= tokens;
     check(g.total_ram_stake >= 0, "error, attempt to unstake more tokens than previously staked")?;
-    tables::put_global(ctx.kv, &g);
+    global::put(ctx.kv, &g);
     token::transfer_internal(ctx.kv, EOSIO_RAM, a.account, asset(tokens, core)?)?;
     token::transfer_internal(ctx.kv, a.account, EOSIO_RAMFEE, asset(fee(tokens), core)?)?;
     // The smaller quota is checked against the account's usage when the transaction settles.

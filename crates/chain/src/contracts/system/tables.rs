@@ -3,7 +3,7 @@
 //! Every row is encoded exactly as the `eosio` ABI (`abi/eosio.abi.json`) declares its type, so
 //! `get_table_rows` can decode it for eosjs and Wharfkit. The Antelope tables (`producers`,
 //! `voters`, `delband`, `userres`, `refunds`) keep the reference contract's field names, order
-//! and types; Civitas's own data lives in separate tables (`global`, `prodinfo`, `prodstats`)
+//! and types; Civitas's own data lives in separate tables (`civglobal`, `prodinfo`, `prodstats`)
 //! so that the Antelope rows stay decodable by clients that only know the reference layout.
 //!
 //! Vote quantities are `float64` in the Antelope layout. Civitas computes them with integers and
@@ -27,8 +27,9 @@ pub const DELBAND: Name = Name::constant("delband");
 pub const USERRES: Name = Name::constant("userres");
 /// The `refunds` table (scope = key = the owner).
 pub const REFUNDS: Name = Name::constant("refunds");
-/// The `global` singleton (scope `eosio`, key = `global`).
-pub const GLOBAL: Name = Name::constant("global");
+/// Civitas's `civglobal` singleton (scope `eosio`, key = `civglobal`); `global` is Antelope's
+/// layout ([`super::global`]).
+pub const CIVGLOBAL: Name = Name::constant("civglobal");
 /// Civitas: the `prodinfo` table (scope `eosio`, key = owner): pay and diversity metadata.
 pub const PRODINFO: Name = Name::constant("prodinfo");
 /// Civitas: the `prodstats` table (scope `eosio`, key = owner): blocks produced and missed.
@@ -246,7 +247,7 @@ pub struct RefundRequest {
 
 civitas_protocol::packable_struct!(RefundRequest { owner, request_time, net_amount, cpu_amount });
 
-/// The `global` singleton (`global_state`, Civitas's own layout): governance parameters and
+/// The `civglobal` singleton (`global_state`, Civitas's own layout): governance parameters and
 /// totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GlobalState {
@@ -282,14 +283,6 @@ pub struct GlobalState {
     pub total_claimed: i64,
     /// Irreversible blocks paid.
     pub paid_blocks: u64,
-    /// RAM the chain offers, in bytes (Antelope's `max_ram_size`).
-    pub max_ram_size: u64,
-    /// RAM held by accounts (bought, or given at genesis).
-    pub total_ram_bytes_reserved: u64,
-    /// Tokens paid into `eosio.ram` for the RAM held (Antelope's `total_ram_stake`).
-    pub total_ram_stake: i64,
-    /// When the last name auction closed (Antelope's `last_name_close`).
-    pub last_name_close: TimePoint,
 }
 
 civitas_protocol::packable_struct!(GlobalState {
@@ -308,11 +301,7 @@ civitas_protocol::packable_struct!(GlobalState {
     total_kept,
     total_to_fund,
     total_claimed,
-    paid_blocks,
-    max_ram_size,
-    total_ram_bytes_reserved,
-    total_ram_stake,
-    last_name_close
+    paid_blocks
 });
 
 /// A `prodinfo` row (`producer_pay_info`, Civitas): keep rate, pay and diversity metadata.
@@ -404,9 +393,9 @@ pub fn userres_key(owner: Name) -> RowKey {
 pub fn refund_key(owner: Name) -> RowKey {
     RowKey::contract(EOSIO.value(), owner.value(), REFUNDS.value(), owner.value())
 }
-/// Key of the `global` singleton.
+/// Key of the `civglobal` singleton.
 pub fn global_key() -> RowKey {
-    eosio_key(GLOBAL, GLOBAL)
+    eosio_key(CIVGLOBAL, CIVGLOBAL)
 }
 /// Key of a `prodinfo` row.
 pub fn prodinfo_key(owner: Name) -> RowKey {
@@ -417,11 +406,11 @@ pub fn prodstats_key(owner: Name) -> RowKey {
     eosio_key(PRODSTATS, owner)
 }
 
-/// The `global` singleton; it is written at genesis, so it always exists.
+/// The `civglobal` singleton; it is written at genesis, so it always exists.
 pub fn global(kv: &Kv) -> GlobalState {
     state::get(kv, &global_key()).expect("the global row is written at genesis")
 }
-/// Writes the `global` singleton.
+/// Writes the `civglobal` singleton.
 pub fn put_global(kv: &mut Kv, g: &GlobalState) {
     state::put(kv, global_key(), g);
 }
