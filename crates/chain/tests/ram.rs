@@ -234,3 +234,41 @@ fn one_auction_closes_a_day_highest_bid_first() {
     h.chain.on_block_produced(n("bp1"), h.block_num + 1);
     assert!(!open(&h, "ccc") && open(&h, "aaa"));
 }
+
+#[test]
+fn a_stranger_cannot_push_an_account_over_its_quota_with_rows_it_must_hold() {
+    let (mut h, supply) = metered();
+    // A twin account measures what the records of a fresh account cost.
+    h.push(vec![newaccount("alice", "twinaccount1"), buyrambytes("alice", "twinaccount1", 4096)], &[&key("alice")])
+        .unwrap();
+    let need = accounting::usage(h.chain.kv(), n("twinaccount1"));
+    // The target gets just enough RAM for its records: less than a balance row to spare.
+    let bytes = (need - accounting::RAM_GIFT_BYTES + 40) as u32;
+    h.push(vec![newaccount("alice", "fullaccount1"), buyrambytes("alice", "fullaccount1", bytes)], &[&key("alice")])
+        .unwrap();
+    let (used, quota) = ram_of(&h, "fullaccount1");
+    let spare = quota.unwrap() - used;
+    assert!((0..124).contains(&spare), "{spare} bytes to spare");
+    // bob opens a CIV balance for it (Antelope's `open` with bob as `ram_payer`) and sends it
+    // tokens: each would add its 124-byte balance row, so each is refused, changing nothing.
+    use civitas_protocol::Pack;
+    let mut data = n("fullaccount1").packed();
+    data.extend("4,CIV".parse::<civitas_protocol::Symbol>().unwrap().packed());
+    data.extend(n("bob").packed());
+    let open = civitas_protocol::Action {
+        account: n("eosio.token"),
+        name: n("open"),
+        authorization: vec![civitas_protocol::PermissionLevel::new(n("bob"), n("active"))],
+        data: civitas_protocol::Bytes(data),
+    };
+    let before = h.chain.kv().full_hash();
+    for attack in [open, transfer("bob", "fullaccount1", "1.0000 CIV", "unwanted")] {
+        let e = h.act(attack).unwrap_err();
+        assert!(matches!(e, ChainError::RamUsageExceeded { account, .. } if account == n("fullaccount1")), "{e:?}");
+    }
+    assert_eq!(h.chain.kv().full_hash(), before);
+    // With RAM to hold it, the same transfer goes through.
+    h.ok(buyram("alice", "fullaccount1", "1.0000 CIV"));
+    h.ok(transfer("bob", "fullaccount1", "1.0000 CIV", "welcome"));
+    check_invariants(&h.chain, supply);
+}
