@@ -278,7 +278,9 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
             list.push(match (buy_ram, buy_ram_bytes) {
                 (Some(quant), _) => buy_tokens(creator, name, quant, auth.clone()),
                 (None, Some(bytes)) => buy_bytes(creator, name, bytes, auth.clone()),
-                (None, None) => buy_bytes(creator, name, kib(buy_ram_kbytes.unwrap_or(8))?, auth.clone()),
+                (None, None) => {
+                    buy_bytes(creator, name, kib("--buy-ram-kbytes", buy_ram_kbytes.unwrap_or(8))?, auth.clone())
+                }
             });
             if let Some(first) = stake_net.or(stake_cpu) {
                 // A stake given for one resource only stakes zero of the same token for the other.
@@ -303,7 +305,7 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
                     .trim()
                     .parse()
                     .map_err(|_| WalletError::arg("AMOUNT", format!("{amount:?} is not a whole number of bytes")))?;
-                vec![buy_bytes(payer, receiver, if kbytes { kib(size)? } else { size }, auth)]
+                vec![buy_bytes(payer, receiver, if kbytes { kib("AMOUNT", size)? } else { size }, auth)]
             } else {
                 let quant = args::quantity(&amount).map_err(|e| WalletError::arg("AMOUNT", e))?;
                 vec![buy_tokens(payer, receiver, quant, auth)]
@@ -377,8 +379,8 @@ pub(crate) fn actions(command: SystemCommand, p: &[PermissionLevel]) -> Result<V
     })
 }
 
-fn kib(k: u32) -> Result<u32, WalletError> {
-    k.checked_mul(1024).ok_or_else(|| WalletError::arg("--kbytes", format!("{k} KiB is too much")))
+fn kib(field: &str, k: u32) -> Result<u32, WalletError> {
+    k.checked_mul(1024).ok_or_else(|| WalletError::arg(field, format!("{k} KiB is too much")))
 }
 
 fn buy_bytes(payer: Name, receiver: Name, bytes: u32, auth: Vec<PermissionLevel>) -> ActionSpec {

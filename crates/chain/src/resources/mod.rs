@@ -45,7 +45,7 @@ pub const BLOCK_CPU_US_PER_SECOND: u64 = 2_000_000;
 
 /// Milliseconds from the Unix epoch to 2000-01-01, the epoch of slot ordinals (as Antelope's
 /// `block_timestamp_type`).
-const EPOCH_2000_MS: i64 = 946_684_800_000;
+pub const EPOCH_2000_MS: i64 = 946_684_800_000;
 
 /// The resource parameters, the same on every node (from genesis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

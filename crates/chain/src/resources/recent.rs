@@ -31,6 +31,9 @@ pub struct BlockBill {
 pub struct RecentUsage {
     open: BTreeMap<Name, (u64, u64)>,
     sealed: VecDeque<BlockBill>,
+    /// Each account's sums over `sealed`, kept as blocks come and go, so that ranking the users
+    /// (an RPC read, under the node's lock) is one pass over the accounts, not over every bill.
+    totals: BTreeMap<Name, (u64, u64)>,
 }
 
 impl RecentUsage {
@@ -51,12 +54,22 @@ impl RecentUsage {
     /// Seals the open block's bills.
     pub fn seal(&mut self, block_num: u32, cpu_us: u64, net_bytes: u64, virtual_limits: (u64, u64)) {
         while self.sealed.back().is_some_and(|b| b.block_num >= block_num) {
-            self.sealed.pop_back();
+            if let Some(b) = self.sealed.pop_back() {
+                self.forget(&b);
+            }
         }
         if self.sealed.len() == RECENT_BLOCKS {
-            self.sealed.pop_front();
+            if let Some(b) = self.sealed.pop_front() {
+                self.forget(&b);
+            }
         }
-        let by_account = std::mem::take(&mut self.open).into_iter().map(|(n, (c, b))| (n, c, b)).collect();
+        let by_account: Vec<(Name, u64, u64)> =
+            std::mem::take(&mut self.open).into_iter().map(|(n, (c, b))| (n, c, b)).collect();
+        for &(a, c, b) in &by_account {
+            let e = self.totals.entry(a).or_default();
+            e.0 += c;
+            e.1 += b;
+        }
         self.sealed.push_back(BlockBill {
             block_num,
             cpu_us,
@@ -67,6 +80,19 @@ impl RecentUsage {
         });
     }
 
+    /// Takes a block that leaves the window out of the sums.
+    fn forget(&mut self, b: &BlockBill) {
+        for &(a, c, net) in &b.by_account {
+            if let Some(e) = self.totals.get_mut(&a) {
+                e.0 = e.0.saturating_sub(c);
+                e.1 = e.1.saturating_sub(net);
+                if *e == (0, 0) {
+                    self.totals.remove(&a);
+                }
+            }
+        }
+    }
+
     /// The kept blocks, oldest first.
     pub fn blocks(&self) -> impl DoubleEndedIterator<Item = &BlockBill> {
         self.sealed.iter()
@@ -75,17 +101,13 @@ impl RecentUsage {
     /// The accounts that used the most CPU over the kept blocks: (name, CPU µs, NET bytes),
     /// most first (then by name), at most `n`.
     pub fn top_users(&self, n: usize) -> Vec<(Name, u64, u64)> {
-        let mut sum: BTreeMap<Name, (u64, u64)> = BTreeMap::new();
-        for b in &self.sealed {
-            for &(a, c, net) in &b.by_account {
-                let e = sum.entry(a).or_default();
-                e.0 += c;
-                e.1 += net;
-            }
+        let mut list: Vec<(Name, u64, u64)> = self.totals.iter().map(|(a, &(c, b))| (*a, c, b)).collect();
+        let order = |x: &(Name, u64, u64), y: &(Name, u64, u64)| y.1.cmp(&x.1).then(x.0.cmp(&y.0));
+        if n < list.len() {
+            list.select_nth_unstable_by(n, order);
+            list.truncate(n);
         }
-        let mut list: Vec<(Name, u64, u64)> = sum.into_iter().map(|(a, (c, b))| (a, c, b)).collect();
-        list.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-        list.truncate(n);
+        list.sort_by(order);
         list
     }
 }
@@ -114,6 +136,17 @@ mod tests {
         r.seal(100, 5, 5, (1000, 2000));
         assert_eq!(r.blocks().last().map(|b| (b.block_num, b.cpu_us)), Some((100, 5)));
         assert!(r.top_users(3).iter().any(|u| u.0 == n("carol")));
+        // The kept sums equal the bills of the blocks kept.
+        let mut recount: BTreeMap<Name, (u64, u64)> = BTreeMap::new();
+        for b in r.blocks() {
+            for &(a, c, net) in &b.by_account {
+                let e = recount.entry(a).or_default();
+                e.0 += c;
+                e.1 += net;
+            }
+        }
+        assert_eq!(r.totals, recount);
+        assert_eq!(r.top_users(10).len(), 3);
         r.bill(&[n("dave")], 1, 1);
         r.abort();
         r.seal(101, 0, 0, (1000, 2000));

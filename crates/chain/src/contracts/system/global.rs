@@ -15,6 +15,7 @@ use civitas_protocol::{Name, TimePoint};
 
 use super::tables;
 use crate::names::EOSIO;
+use crate::resources::EPOCH_2000_MS;
 use crate::state::{self, Kv, RowKey};
 
 /// The `global` singleton (scope `eosio`, key `global`).
@@ -117,9 +118,6 @@ civitas_protocol::packable_struct!(EosioGlobalState {
     total_producer_vote_weight,
     last_name_close
 });
-
-/// Milliseconds from the Unix epoch to 2000-01-01, the epoch of block timestamps.
-const EPOCH_2000_MS: i64 = 946_684_800_000;
 
 /// A time as Antelope's `block_timestamp_type` (half-seconds since 2000, saturating).
 pub fn block_timestamp(t: TimePoint) -> u32 {
